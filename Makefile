@@ -1,0 +1,40 @@
+# Every target installs what it needs on first use: a fresh clone needs only
+# Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench job merchant clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## Serve the API on http://127.0.0.1:$${PORT:-8000} over the embedded DynamoDB.
+run: $(STAMP)
+	$(PY) -m localrun serve
+
+## Every test: unit, integration (embedded DynamoDB over HTTP) and end-to-end (real port).
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+## make job NAME=expiry|birthday|tiers [TODAY=YYYY-MM-DD]
+job: $(STAMP)
+	$(PY) -m localrun job $(NAME) $(if $(TODAY),--today $(TODAY))
+
+## make merchant NAME="Café Blue" OWNER_EMAIL=owner@example.com
+merchant: $(STAMP)
+	$(PY) -m localrun merchant --name "$(NAME)" --owner-email "$(OWNER_EMAIL)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

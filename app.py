@@ -1,0 +1,13 @@
+"""The Chalice app: registers the blueprints and nothing else."""
+
+from chalice import Chalice
+
+from chalicelib.logs import configure_logging
+from chalicelib.web import members, openapi, programs, staff
+
+configure_logging()
+app = Chalice(app_name="wallet-loyalty")
+app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
+
+for module in (openapi, staff, programs, members):
+    app.register_blueprint(module.api.blueprint)

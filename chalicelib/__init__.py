@@ -1,0 +1,1 @@
+"""The loyalty backend: everything app.py's routes and schedules call."""

@@ -1,0 +1,47 @@
+"""Settings: the environment, read once into a frozen value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    dynamodb_endpoint: str | None
+    table_prefix: str
+    public_base_url: str
+    # Where secrets live: a folder of generated files in the local run, a
+    # Secrets Manager secret id in a deployed stage.
+    secrets_dir: str | None
+    secrets_id: str | None
+    jwt_audience: str
+    jwt_issuer: str
+    login_token_seconds: int
+    idempotency_days: int
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings; call `settings.cache_clear()` after changing the environment."""
+    stage = os.environ.get("STAGE", "local")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
+        table_prefix=os.environ.get("TABLE_PREFIX", f"loyalty-{stage}-"),
+        public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        secrets_dir=os.environ.get("SECRETS_DIR") or None,
+        secrets_id=os.environ.get("SECRETS_ID") or None,
+        jwt_audience=os.environ.get("JWT_AUDIENCE", "loyalty-api"),
+        jwt_issuer=os.environ.get("JWT_ISSUER", f"loyalty-{stage}"),
+        login_token_seconds=_int("LOGIN_TOKEN_SECONDS", 8 * 3600),
+        idempotency_days=_int("IDEMPOTENCY_DAYS", 7),
+    )

@@ -1,0 +1,159 @@
+"""The program document (API.md "Documents"): validated once, then read by the rules.
+
+Counts and days are JSON integers; rates and multipliers are decimal strings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.domain.currencies import MINOR_UNITS
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
+DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,6}(\.\d{1,4})?$")]
+Colour = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(#[0-9A-Fa-f]{6}|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\))$"
+    ),
+]
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+class _Strict(BaseModel):
+    # strict: "1", 1.5 and true are not integers; forbid: a misspelt field is an error.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class RewardSpec(_Strict):
+    name: Name
+
+
+class StampRules(_Strict):
+    required: int = Field(ge=1, le=50, description="Stamps that fill a card")
+    reward: RewardSpec
+
+
+class CatalogItem(_Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    name: Name
+    cost: int = Field(ge=1, le=1_000_000, description="Points it costs")
+
+
+class PointRules(_Strict):
+    per_unit: DecimalString = Field(description='Points per unit of currency, e.g. "1"')
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    catalog: list[CatalogItem] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _check(self) -> PointRules:
+        if self.currency not in MINOR_UNITS:
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code")
+        if Decimal(self.per_unit) <= 0:
+            raise ValueError("per_unit must be greater than 0")
+        ids = [item.id for item in self.catalog]
+        if len(ids) != len(set(ids)):
+            raise ValueError("catalog item ids must be unique")
+        return self
+
+
+class Tier(_Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    threshold: int = Field(ge=0, le=100_000_000)
+    multiplier: DecimalString = "1"
+
+    @model_validator(mode="after")
+    def _check(self) -> Tier:
+        if not Decimal(1) <= Decimal(self.multiplier) <= Decimal(10):
+            raise ValueError("multiplier must be between 1 and 10")
+        return self
+
+
+class Expiry(_Strict):
+    mode: Literal["never", "after_days", "inactivity_days", "end_of_month", "end_of_year"]
+    days: Days | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Expiry:
+        needs_days = self.mode in ("after_days", "inactivity_days")
+        if needs_days and self.days is None:
+            raise ValueError(f"expiry mode {self.mode} needs days")
+        if not needs_days and self.days is not None:
+            raise ValueError(f"expiry mode {self.mode} takes no days")
+        return self
+
+
+class Welcome(_Strict):
+    stamps: int | None = Field(default=None, ge=1, le=50)
+    points: int | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> Welcome:
+        if (self.stamps is None) == (self.points is None):
+            raise ValueError("welcome gives either stamps or points")
+        return self
+
+
+class Birthday(_Strict):
+    reward: RewardSpec
+    valid_days: int = Field(default=30, ge=1, le=365)
+
+
+class Limits(_Strict):
+    cooldown_seconds: int = Field(default=0, ge=0, le=86_400)
+    max_per_day: int | None = Field(default=None, ge=1, le=1_000)
+
+
+class Design(_Strict):
+    background_color: Colour | None = None
+    foreground_color: Colour | None = None
+    label_color: Colour | None = None
+    logo_text: Annotated[str, StringConstraints(max_length=30)] | None = None
+
+
+class Program(_Strict):
+    """A loyalty program: how members earn, what they get, and how the pass looks."""
+
+    name: Name
+    kind: Literal["stamps", "points"]
+    stamps: StampRules | None = None
+    points: PointRules | None = None
+    tiers: list[Tier] = Field(default_factory=list, max_length=10)
+    tier_window_days: Days | None = None
+    expiry: Expiry | None = None
+    reward_valid_days: Days | None = None
+    welcome: Welcome | None = None
+    birthday: Birthday | None = None
+    limits: Limits | None = None
+    design: Design | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Program:
+        if self.kind == "stamps" and self.stamps is None:
+            raise ValueError("a stamps program needs its stamps section")
+        if self.kind == "points" and self.points is None:
+            raise ValueError("a points program needs its points section")
+        thresholds = [tier.threshold for tier in self.tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("tier thresholds must differ")
+        names = [tier.name for tier in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must differ")
+        if self.welcome is not None:
+            if self.kind == "stamps" and self.welcome.stamps is None:
+                raise ValueError("a stamps program welcomes with stamps")
+            if self.kind == "points" and self.welcome.points is None:
+                raise ValueError("a points program welcomes with points")
+        return self
+
+    def document(self) -> dict:
+        """The JSON document as stored and returned: absent sections left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @property
+    def tiers_by_threshold(self) -> list[Tier]:
+        return sorted(self.tiers, key=lambda tier: tier.threshold)

@@ -1,0 +1,103 @@
+"""The one error hierarchy. Each class carries its HTTP rendering; web/ renders it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class LoyaltyError(Exception):
+    """Every error raised on purpose; the edge renders it as API.md's error body."""
+
+    http_status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+class BadRequest(LoyaltyError):
+    http_status, code = 400, "bad_request"
+
+
+class MalformedJson(BadRequest):
+    code = "malformed_json"
+
+
+class Unauthorized(LoyaltyError):
+    http_status, code = 401, "unauthorized"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class Forbidden(LoyaltyError):
+    http_status, code = 403, "forbidden"
+
+
+class NotFound(LoyaltyError):
+    http_status, code = 404, "not_found"
+
+
+class UnknownBarcode(NotFound):
+    code = "unknown_barcode"
+
+
+class Conflict(LoyaltyError):
+    http_status, code = 409, "conflict"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class InsufficientBalance(Conflict):
+    code = "insufficient_balance"
+
+
+class RewardNotAvailable(Conflict):
+    code = "reward_not_available"
+
+
+class RewardAlreadyRedeemed(Conflict):
+    code = "reward_already_redeemed"
+
+
+class PayloadTooLarge(LoyaltyError):
+    http_status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(LoyaltyError):
+    http_status, code = 415, "unsupported_media_type"
+
+
+class Invalid(LoyaltyError):
+    """The body parsed but a field is out of range; the message names the field."""
+
+    http_status, code = 422, "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class TooManyRequests(LoyaltyError):
+    http_status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(TooManyRequests):
+    code = "too_many_attempts"
+
+
+class ScanLimit(TooManyRequests):
+    code = "scan_limit"

@@ -1,0 +1,76 @@
+"""The service's own secrets: the JWT signing key and the barcode key.
+
+The local run keeps them as generated files under `.local/secrets/` (SECRETS_DIR);
+a deployed stage reads one Secrets Manager secret (SECRETS_ID) holding a JSON
+object with the same names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.config import settings
+
+JWT_KEY_FILE = "jwt-es256.pem"
+BARCODE_KEY_FILE = "barcode.key"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    jwt_private_key: ec.EllipticCurvePrivateKey
+    barcode_key: bytes
+
+    @property
+    def jwt_public_key(self) -> ec.EllipticCurvePublicKey:
+        return self.jwt_private_key.public_key()
+
+
+def _load(jwt_pem: bytes, barcode_hex: str) -> Secrets:
+    key = serialization.load_pem_private_key(jwt_pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise RuntimeError("the JWT key must be an EC P-256 private key (ES256)")
+    barcode_key = bytes.fromhex(barcode_hex.strip())
+    if len(barcode_key) < 32:
+        raise RuntimeError("the barcode key must be at least 32 bytes")
+    return Secrets(jwt_private_key=key, barcode_key=barcode_key)
+
+
+@lru_cache(maxsize=1)
+def secrets() -> Secrets:
+    config = settings()
+    if config.secrets_dir:
+        folder = Path(config.secrets_dir)
+        return _load((folder / JWT_KEY_FILE).read_bytes(), (folder / BARCODE_KEY_FILE).read_text())
+    if config.secrets_id:
+        import boto3  # only deployed stages reach Secrets Manager
+
+        client = boto3.client("secretsmanager", region_name=config.region)
+        value = json.loads(client.get_secret_value(SecretId=config.secrets_id)["SecretString"])
+        return _load(value["jwt_private_key_pem"].encode(), value["barcode_key_hex"])
+    raise RuntimeError("no secrets configured: set SECRETS_DIR or SECRETS_ID")
+
+
+def generate(folder: Path) -> bool:
+    """Write fresh secrets into `folder` unless they are there; True when written."""
+    import secrets as random
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jwt_file, barcode_file = folder / JWT_KEY_FILE, folder / BARCODE_KEY_FILE
+    if jwt_file.exists() and barcode_file.exists():
+        return False
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    jwt_file.write_bytes(pem)
+    barcode_file.write_text(random.token_hex(32) + "\n")
+    jwt_file.chmod(0o600)
+    barcode_file.chmod(0o600)
+    return True

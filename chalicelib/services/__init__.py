@@ -1,0 +1,1 @@
+"""Use cases: load, apply a rule, save. Called by web/ and jobs/."""

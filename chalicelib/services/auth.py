@@ -1,0 +1,190 @@
+"""Staff sign-in and the service's JWTs.
+
+Tokens are ES256, signed by the service and checked against the staff account on
+use: deleting an account moves its `tokens_valid_after`, which revokes every token
+it holds at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from chalicelib import ids
+from chalicelib.config import settings
+from chalicelib.domain.roles import Role
+from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Unauthorized
+from chalicelib.secrets import secrets
+from chalicelib.store.models import LoginAttemptItem, StaffItem, UniqueItem
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults
+# Verified against when the email is unknown, so that timing does not tell.
+_DUMMY_HASH = _hasher.hash(ids.new_id())
+
+LOCKOUT_WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, from a verified token and a live staff account."""
+
+    staff_id: str
+    merchant_id: str
+    role: Role
+    location_id: str | None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def new_password() -> str:
+    return ids.new_id()
+
+
+def staff_email_key(email: str) -> str:
+    return f"staff-email#{email}"
+
+
+def issue_token(staff: StaffItem, ttl_seconds: int | None = None) -> tuple[str, int]:
+    """A signed token for `staff`, and its expiry as a Unix time."""
+    config = settings()
+    issued = int(time.time())
+    expires = issued + (ttl_seconds or config.login_token_seconds)
+    claims = {
+        "sub": staff.staff_id,
+        "mid": staff.merchant_id,
+        "role": staff.role,
+        "loc": staff.location_id,
+        "iat": issued,
+        "exp": expires,
+        "jti": ids.new_id(),
+        "aud": config.jwt_audience,
+        "iss": config.jwt_issuer,
+    }
+    token = jwt.encode(claims, secrets().jwt_private_key, algorithm="ES256")
+    return token, expires
+
+
+def decode_token(token: str) -> dict:
+    """The claims of a genuine, unexpired token for this service; else Unauthorized.
+
+    Only ES256 is accepted: `alg: none` and HS256 signed with the public key fail here.
+    """
+    config = settings()
+    try:
+        return jwt.decode(
+            token,
+            secrets().jwt_public_key,
+            algorithms=["ES256"],
+            audience=config.jwt_audience,
+            issuer=config.jwt_issuer,
+            options={"require": ["sub", "mid", "role", "iat", "exp", "jti", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The token has expired: sign in again.") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("The token is not valid for this service.") from exc
+
+
+def principal_from(claims: dict, staff: StaffItem | None) -> Principal:
+    """Check the token against the account it names; the account's current role wins."""
+    if (
+        staff is None
+        or staff.status != "active"
+        or staff.merchant_id != claims["mid"]
+        or int(claims["iat"]) < int(staff.tokens_valid_after)
+    ):
+        raise Unauthorized("The token has been revoked: sign in again.")
+    return Principal(
+        staff_id=staff.staff_id,
+        merchant_id=staff.merchant_id,
+        role=Role.parse(staff.role),
+        location_id=staff.location_id,
+    )
+
+
+def authenticate(token: str) -> Principal:
+    claims = decode_token(token)
+    try:
+        staff = StaffItem.get(claims["sub"], consistent_read=True)
+    except StaffItem.DoesNotExist:
+        staff = None
+    return principal_from(claims, staff)
+
+
+def _attempt_keys(email: str, address: str | None) -> list[tuple[str, int]]:
+    window = int(time.time()) // LOCKOUT_WINDOW_SECONDS
+    # Hashed: the table holds no email addresses.
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    keys = [(f"email#{digest}#{window}", MAX_FAILURES_PER_ACCOUNT)]
+    if address:
+        keys.append((f"ip#{address}#{window}", MAX_FAILURES_PER_ADDRESS))
+    return keys
+
+
+def _retry_after() -> int:
+    return LOCKOUT_WINDOW_SECONDS - int(time.time()) % LOCKOUT_WINDOW_SECONDS
+
+
+def login(email: str, password: str, address: str | None) -> tuple[str, int, StaffItem]:
+    """Sign a staff member in; refuse alike for a wrong email or password.
+
+    Raises TooManyAttempts after repeated failures for one account or address.
+    """
+    email = email.strip().lower()
+    keys = _attempt_keys(email, address)
+    for key, limit in keys:
+        try:
+            if LoginAttemptItem.get(key).failures >= limit:
+                raise TooManyAttempts(
+                    "Too many failed sign-ins: wait and try again.", retry_after=_retry_after()
+                )
+        except LoginAttemptItem.DoesNotExist:
+            pass
+    staff = _staff_by_email(email)
+    try:
+        _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password)
+        ok = staff is not None and staff.status == "active"
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        expires = int(time.time()) + 2 * LOCKOUT_WINDOW_SECONDS
+        for key, _ in keys:
+            LoginAttemptItem(key).update(
+                actions=[
+                    LoginAttemptItem.failures.add(1),
+                    LoginAttemptItem.window_start.set(int(time.time())),
+                    LoginAttemptItem.expires_at.set(expires),
+                ]
+            )
+        raise InvalidCredentials("The email or password is wrong.")
+    assert staff is not None
+    token, expires_at = issue_token(staff)
+    return token, expires_at, staff
+
+
+def _staff_by_email(email: str) -> StaffItem | None:
+    try:
+        claim = UniqueItem.get(staff_email_key(email), consistent_read=True)
+        return StaffItem.get(claim.owner_id, consistent_read=True)
+    except (UniqueItem.DoesNotExist, StaffItem.DoesNotExist):
+        return None
+
+
+def load_staff(principal: Principal, staff_id: str) -> StaffItem:
+    """A staff account of the caller's merchant; another merchant's is NotFound."""
+    try:
+        staff = StaffItem.get(staff_id, consistent_read=True)
+    except StaffItem.DoesNotExist:
+        staff = None
+    if staff is None or staff.merchant_id != principal.merchant_id or staff.status != "active":
+        raise NotFound("No such staff account.")
+    return staff

@@ -1,0 +1,111 @@
+"""Creating, changing and reading programs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import clock, ids
+from chalicelib.domain.program import Program
+from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.services.auth import Principal
+from chalicelib.store.models import ProgramItem
+
+
+def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
+    """The first validation error as a 422 that names the field."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in (*([prefix] if prefix else []), *error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    return Invalid(f"{field or 'body'}: {message}", field=field or None)
+
+
+def program_of(item: ProgramItem) -> Program:
+    return Program.model_validate(json.loads(item.document))
+
+
+def program_view(item: ProgramItem) -> dict[str, Any]:
+    return {
+        "program_id": item.program_id,
+        **json.loads(item.document),
+        "version": int(item.version),
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def create_program(principal: Principal, program: Program) -> ProgramItem:
+    now = clock.iso(clock.now())
+    item = ProgramItem(
+        ids.new_id(),
+        merchant_id=principal.merchant_id,
+        document=json.dumps(program.document()),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    item.save(condition=ProgramItem.program_id.does_not_exist())
+    return item
+
+
+def load_program(program_id: str, merchant_id: str | None = None) -> ProgramItem:
+    """A program; with `merchant_id`, only that merchant's (another's is NotFound)."""
+    try:
+        item = ProgramItem.get(program_id, consistent_read=True)
+    except ProgramItem.DoesNotExist:
+        item = None
+    if item is None or (merchant_id is not None and item.merchant_id != merchant_id):
+        raise NotFound("No such program.")
+    return item
+
+
+def _merge(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396): objects merge, null removes, anything else replaces."""
+    merged = dict(document)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) -> ProgramItem:
+    """Apply a merge patch; the result is validated whole, and `kind` cannot change."""
+    item = load_program(program_id, principal.merchant_id)
+    current = json.loads(item.document)
+    if "kind" in patch and patch["kind"] != current["kind"]:
+        raise Invalid("kind: a program's kind cannot change", field="kind")
+    try:
+        program = Program.model_validate(_merge(current, patch))
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+    version = int(item.version)
+    try:
+        item.update(
+            actions=[
+                ProgramItem.document.set(json.dumps(program.document())),
+                ProgramItem.version.set(version + 1),
+                ProgramItem.updated_at.set(clock.iso(clock.now())),
+            ],
+            condition=ProgramItem.version == version,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("The program changed meanwhile: read it and try again.") from exc
+        raise
+    return item
+
+
+def list_programs(
+    principal: Principal, limit: int, cursor: dict | None
+) -> tuple[list[ProgramItem], dict | None]:
+    page = ProgramItem.by_merchant.query(
+        principal.merchant_id, limit=limit, last_evaluated_key=cursor
+    )
+    return list(page), page.last_evaluated_key

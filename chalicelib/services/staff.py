@@ -1,0 +1,156 @@
+"""Merchants and their staff accounts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, ids
+from chalicelib.domain.roles import Role, may_manage
+from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound
+from chalicelib.services.auth import (
+    Principal,
+    hash_password,
+    issue_token,
+    load_staff,
+    new_password,
+    staff_email_key,
+)
+from chalicelib.store import transact
+from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
+
+MAX_TABLET_TOKEN_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    staff: StaffItem
+    password: str  # shown once, stored only as a hash
+
+
+def _new_staff(
+    merchant_id: str, email: str, name: str, role: Role, location_id: str | None
+) -> NewAccount:
+    password = new_password()
+    staff = StaffItem(
+        ids.new_id(),
+        merchant_id=merchant_id,
+        email=email.strip().lower(),
+        name=name,
+        role=role.name,
+        location_id=location_id,
+        password_hash=hash_password(password),
+        status="active",
+        created_at=clock.iso(clock.now()),
+        tokens_valid_after=0,
+    )
+    return NewAccount(staff=staff, password=password)
+
+
+def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = None) -> None:
+    staff = account.staff
+    claim = UniqueItem(staff_email_key(staff.email), owner_id=staff.staff_id)
+
+    def build(tx: transact.TransactWrite) -> None:
+        tx.save(claim, condition=UniqueItem.key.does_not_exist())
+        tx.save(staff, condition=StaffItem.staff_id.does_not_exist())
+        if merchant is not None:
+            tx.save(merchant, condition=MerchantItem.merchant_id.does_not_exist())
+
+    try:
+        transact.write(build)
+    except TransactWriteError as exc:
+        if transact.failed_conditions(exc)[:1] == [True]:
+            raise AlreadyExists("A staff account with this email already exists.") from exc
+        raise
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"timezone: {name!r} is not an IANA time zone", field="timezone") from exc
+    return name
+
+
+def create_merchant(name: str, owner_email: str, timezone: str = "UTC") -> NewAccount:
+    """A new merchant and its owner account, in one transaction."""
+    merchant = MerchantItem(
+        ids.new_id(),
+        name=name,
+        timezone=check_timezone(timezone),
+        created_at=clock.iso(clock.now()),
+    )
+    account = _new_staff(merchant.merchant_id, owner_email, "Owner", Role.owner, None)
+    _save_with_email_claim(account, merchant)
+    return account
+
+
+def create_staff(
+    principal: Principal, email: str, name: str, role: Role, location_id: str | None
+) -> NewAccount:
+    """A manager adds baristas; an owner adds anyone."""
+    if not may_manage(principal.role, role):
+        raise Forbidden(f"A {principal.role.name} cannot create {role.name} accounts.")
+    account = _new_staff(principal.merchant_id, email, name, role, location_id)
+    _save_with_email_claim(account)
+    return account
+
+
+def list_staff(
+    principal: Principal, limit: int, cursor: dict | None
+) -> tuple[list[StaffItem], dict | None]:
+    page = StaffItem.by_merchant.query(
+        principal.merchant_id, limit=limit, last_evaluated_key=cursor
+    )
+    items = [staff for staff in page if staff.status == "active"]
+    return items, page.last_evaluated_key
+
+
+def _managed(principal: Principal, staff_id: str) -> StaffItem:
+    staff = load_staff(principal, staff_id)
+    if staff.staff_id != principal.staff_id and not may_manage(
+        principal.role, Role.parse(staff.role)
+    ):
+        raise Forbidden(f"A {principal.role.name} cannot manage {staff.role} accounts.")
+    return staff
+
+
+def delete_staff(principal: Principal, staff_id: str) -> None:
+    """Close the account: its email is freed and every token it holds stops working."""
+    staff = _managed(principal, staff_id)
+    if staff.staff_id == principal.staff_id and principal.role == Role.owner:
+        raise Forbidden("An owner cannot delete their own account.")
+
+    def build(tx: transact.TransactWrite) -> None:
+        tx.update(
+            staff,
+            actions=[
+                StaffItem.status.set("deleted"),
+                # +1: a token issued in this very second is revoked too.
+                StaffItem.tokens_valid_after.set(int(time.time()) + 1),
+            ],
+            condition=StaffItem.status == "active",
+        )
+        tx.delete(UniqueItem(staff_email_key(staff.email)))
+
+    try:
+        transact.write(build)
+    except TransactWriteError as exc:
+        raise NotFound("No such staff account.") from exc
+
+
+def tablet_token(principal: Principal, staff_id: str, ttl_seconds: int) -> tuple[str, int]:
+    """A short-lived token for an account this caller manages (a shop tablet)."""
+    staff = _managed(principal, staff_id)
+    return issue_token(staff, ttl_seconds=min(ttl_seconds, MAX_TABLET_TOKEN_SECONDS))
+
+
+def load_merchant(merchant_id: str) -> MerchantItem:
+    try:
+        return MerchantItem.get(merchant_id)
+    except MerchantItem.DoesNotExist as exc:
+        raise NotFound("No such merchant.") from exc

@@ -1,0 +1,1 @@
+"""DynamoDB: pynamodb models (*Item) and the transactions that change them."""

@@ -1,0 +1,258 @@
+"""The tables, one pynamodb model each. docs/data-model.md says which request uses which key.
+
+Table names and the endpoint are bound at start-up by `store.db.bind`, so the
+same models serve AWS, DynamoDB Local and the embedded server.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class MerchantItem(Model):
+    """A café or chain: the tenant every other item belongs to."""
+
+    class Meta:
+        table_name = "merchants"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    created_at = UnicodeAttribute()
+
+
+class StaffByMerchant(GlobalSecondaryIndex["StaffItem"]):
+    """GET /v1/staff: a merchant's accounts in the order they were made."""
+
+    class Meta:
+        index_name = "by_merchant"
+        projection = AllProjection()
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class StaffItem(Model):
+    """A staff account. Deleted accounts stay (the ledger names them) with status `deleted`."""
+
+    class Meta:
+        table_name = "staff"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    location_id = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UnicodeAttribute()
+    # Tokens issued before this second are refused: deleting an account (or a
+    # password reset) revokes every token at once without a token list.
+    tokens_valid_after = NumberAttribute(default=0)
+    daily_stamp_cap = NumberAttribute(null=True)
+    by_merchant = StaffByMerchant()
+
+
+class UniqueItem(Model):
+    """A claim on a unique value (a staff email, an email within a program).
+
+    Written in the same transaction as the item that owns it, on the condition
+    that it does not exist: two racing requests give one owner.
+    """
+
+    class Meta:
+        table_name = "uniques"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+
+class ProgramsByMerchant(GlobalSecondaryIndex["ProgramItem"]):
+    """GET /v1/programs."""
+
+    class Meta:
+        index_name = "by_merchant"
+        projection = AllProjection()
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ProgramItem(Model):
+    class Meta:
+        table_name = "programs"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    program_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    # The validated program document (API.md "Documents") as JSON: decimals stay strings.
+    document = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_merchant = ProgramsByMerchant()
+
+
+class RewardMap(MapAttribute):
+    reward_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    source = UnicodeAttribute()  # stamps | welcome | birthday | catalog
+    transaction_id = UnicodeAttribute()  # the ledger entry that unlocked it
+    unlocked_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
+
+
+class MembersByEmail(GlobalSecondaryIndex["MemberItem"]):
+    """GET /v1/members?email=: `merchant_id#email`, so a lookup never crosses tenants."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class MemberItem(Model):
+    """A member of one program: their balances, rewards ready, and what the rules need."""
+
+    class Meta:
+        table_name = "members"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    member_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # MM-DD or YYYY-MM-DD, as given
+    marketing_consent = BooleanAttribute(default=False)
+    erased = BooleanAttribute(default=False)
+    stamps = NumberAttribute(default=0)
+    points = NumberAttribute(default=0)
+    tier = UnicodeAttribute(null=True)
+    rewards = ListAttribute(of=RewardMap, default=list)
+    # Earned per merchant-local day, kept for the tier window (JSON {day: n}).
+    earned_by_day = UnicodeAttribute(default="{}")
+    lifetime_earned = NumberAttribute(default=0)
+    last_scan_at = UnicodeAttribute(null=True)
+    scan_day = UnicodeAttribute(null=True)
+    scans_on_day = NumberAttribute(default=0)
+    # Every balance change bumps it, on the condition that it is what was read.
+    version = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_email = MembersByEmail()
+
+
+class TransactionsById(GlobalSecondaryIndex["TransactionItem"]):
+    """POST /v1/transactions/{id}/void finds the member from the transaction id."""
+
+    class Meta:
+        index_name = "by_id"
+        projection = KeysOnlyProjection()
+
+    transaction_id = UnicodeAttribute(hash_key=True)
+
+
+class TransactionItem(Model):
+    """One ledger entry. The member's balances always equal the sum of these deltas."""
+
+    class Meta:
+        table_name = "transactions"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    member_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # created_at#transaction_id: newest first by Query
+    transaction_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    stamps = NumberAttribute(default=0)
+    points = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    staff_id = UnicodeAttribute(null=True)
+    location_id = UnicodeAttribute(null=True)
+    voided = BooleanAttribute(default=False)
+    voids = UnicodeAttribute(null=True)  # for a `void`: the transaction it reverses
+    # Rewards this entry unlocked, and the reward it spent (JSON), so that a void
+    # can take back or give back exactly those.
+    rewards_unlocked = UnicodeAttribute(default="[]")
+    reward_spent = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(default="{}")
+    by_id = TransactionsById()
+
+
+class IdempotencyItem(Model):
+    """The first answer to a balance change, replayed for a retry with the same key."""
+
+    class Meta:
+        table_name = "idempotency"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # merchant_id#idempotency_key
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    response = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class OutboxItem(Model):
+    """A pass that must be brought up to date on the member's phones.
+
+    One item per member: changes made before delivery coalesce into one push.
+    """
+
+    class Meta:
+        table_name = "outbox"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    outbox_id = UnicodeAttribute(hash_key=True)  # pass#member_id
+    kind = UnicodeAttribute(default="pass_update")
+    member_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    member_version = NumberAttribute()
+    reason = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+
+
+class LoginAttemptItem(Model):
+    """Failed sign-ins per account and per address, for the lock-out."""
+
+    class Meta:
+        table_name = "login_attempts"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # email#... or ip#...
+    failures = NumberAttribute(default=0)
+    window_start = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    MerchantItem,
+    StaffItem,
+    UniqueItem,
+    ProgramItem,
+    MemberItem,
+    TransactionItem,
+    IdempotencyItem,
+    OutboxItem,
+    LoginAttemptItem,
+)

@@ -1,0 +1,1 @@
+"""The HTTP edge: JSON API blueprints, request parsing, error rendering, OpenAPI."""

@@ -1,0 +1,79 @@
+"""Enrolment, scans and member reads."""
+
+from __future__ import annotations
+
+from chalicelib.domain.roles import Role
+from chalicelib.services import members
+from chalicelib.web.routing import Api, Call, json_response
+from chalicelib.web.schemas import (
+    EnrolmentIn,
+    EnrolmentOut,
+    MemberList,
+    MemberSearch,
+    MemberView,
+    ScanIn,
+)
+
+api = Api(__name__, tag="members")
+
+
+@api.route(
+    "/v1/programs/{program_id}/enrollments",
+    "POST",
+    summary="Enrol a member",
+    body=EnrolmentIn,
+    response=EnrolmentOut,
+    status=201,
+    errors=(404, 413, 422),
+)
+def enrol(call: Call, program_id: str) -> object:
+    body = call.body
+    enrolment = members.enrol(
+        program_id, body.name, str(body.email), body.birthday, body.consent.marketing
+    )
+    payload = {
+        "member_id": enrolment.member.member_id,
+        "barcode": enrolment.barcode,
+        "member": members.member_view(enrolment.member),
+        "passes": {"apple_url": None, "google_save_url": None},
+    }
+    return json_response(payload, 201 if enrolment.created else 200)
+
+
+@api.route(
+    "/v1/scans",
+    "POST",
+    summary="Resolve a scanned barcode to its member",
+    role=Role.barista,
+    body=ScanIn,
+    response=MemberView,
+    errors=(404,),
+)
+def scan(call: Call) -> dict:
+    return members.member_view(members.scan(call.me, call.body.barcode))
+
+
+@api.route(
+    "/v1/members",
+    "GET",
+    summary="Find members by exact email",
+    role=Role.barista,
+    query=MemberSearch,
+    response=MemberList,
+)
+def find_members(call: Call) -> dict:
+    found = members.find_by_email(call.me, call.query.email)
+    return {"items": [members.member_view(m) for m in found], "next_cursor": None}
+
+
+@api.route(
+    "/v1/members/{member_id}",
+    "GET",
+    summary="A member",
+    role=Role.barista,
+    response=MemberView,
+    errors=(404,),
+)
+def get_member(call: Call, member_id: str) -> dict:
+    member = members.load_member(call.me, member_id)
+    return members.member_view(member)

@@ -1,0 +1,97 @@
+"""/openapi.json, generated from the routes' own request and response models."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.web.routing import ROUTES, Api, Call, json_response
+from chalicelib.web.schemas import ErrorBody
+
+api = Api(__name__, tag="meta")
+
+_REF = "#/components/schemas/{model}"
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorBody}
+    for spec in ROUTES:
+        models.update(m for m in (spec.body, spec.response) if m is not None)
+    keyed = [(m, "validation" if _is_input(m) else "serialization") for m in models]
+    refs, defs = models_json_schema(keyed, ref_template=_REF)
+    schemas = defs.get("$defs", {})
+
+    def ref(model: type[BaseModel], mode: str) -> dict:
+        return refs[(model, mode)]
+
+    paths: dict[str, dict] = {}
+    for spec in ROUTES:
+        operation: dict[str, Any] = {
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower())}",
+            "responses": {},
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", spec.path)
+        ]
+        if spec.query is not None:
+            query_schema = spec.query.model_json_schema()
+            for name, prop in query_schema.get("properties", {}).items():
+                params.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": name in query_schema.get("required", []),
+                        "schema": prop,
+                    }
+                )
+        if params:
+            operation["parameters"] = params
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": ref(spec.body, "validation")}},
+            }
+        if spec.role is not None:
+            operation["security"] = [{"bearer": []}]
+            operation["description"] = f"Needs the {spec.role.name} role or above."
+        ok: dict[str, Any] = {"description": "Success"}
+        if spec.response is not None:
+            ok["content"] = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
+        operation["responses"][str(spec.status)] = ok
+        errors = set(spec.errors) | ({400, 422} if spec.body or spec.query else set())
+        if spec.role is not None:
+            errors |= {401, 403}
+        for status in sorted(errors):
+            operation["responses"][str(status)] = {
+                "description": "Error",
+                "content": {"application/json": {"schema": ref(ErrorBody, "serialization")}},
+            }
+        paths.setdefault(spec.path, {})[spec.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Wallet loyalty API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def _is_input(model: type[BaseModel]) -> bool:
+    return any(spec.body is model for spec in ROUTES)
+
+
+@api.route("/openapi.json", "GET", summary="This document")
+def openapi(call: Call) -> object:
+    return json_response(document(), headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,65 @@
+"""Programs: the owner's configuration and the public view of it."""
+
+from __future__ import annotations
+
+from chalicelib.domain.roles import Role
+from chalicelib.services import programs
+from chalicelib.web import cursor
+from chalicelib.web.routing import Api, Call
+from chalicelib.web.schemas import ListQuery, ProgramIn, ProgramList, ProgramOut, ProgramPatch
+
+api = Api(__name__, tag="programs")
+
+
+@api.route(
+    "/v1/programs",
+    "POST",
+    summary="Create a program",
+    role=Role.owner,
+    body=ProgramIn,
+    response=ProgramOut,
+    status=201,
+    errors=(403, 422),
+)
+def create_program(call: Call) -> dict:
+    return programs.program_view(programs.create_program(call.me, call.body))
+
+
+@api.route(
+    "/v1/programs/{program_id}",
+    "PATCH",
+    summary="Change a program (JSON merge patch)",
+    role=Role.owner,
+    body=ProgramPatch,
+    response=ProgramOut,
+    errors=(403, 404, 409, 422),
+)
+def patch_program(call: Call, program_id: str) -> dict:
+    patch = call.body.model_dump(mode="json")
+    return programs.program_view(programs.patch_program(call.me, program_id, patch))
+
+
+@api.route(
+    "/v1/programs",
+    "GET",
+    summary="The merchant's programs",
+    role=Role.manager,
+    query=ListQuery,
+    response=ProgramList,
+)
+def list_programs(call: Call) -> dict:
+    items, last = programs.list_programs(
+        call.me, call.query.limit, cursor.decode(call.query.cursor)
+    )
+    return {"items": [programs.program_view(p) for p in items], "next_cursor": cursor.encode(last)}
+
+
+@api.route(
+    "/v1/programs/{program_id}",
+    "GET",
+    summary="A program as customers see it",
+    response=ProgramOut,
+    errors=(404,),
+)
+def public_program(call: Call, program_id: str) -> dict:
+    return programs.program_view(programs.load_program(program_id))

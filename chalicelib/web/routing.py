@@ -1,0 +1,210 @@
+"""Routes with their contract: auth, the body and query models, and the response.
+
+`Api.route` registers a Chalice view and records the same models for
+/openapi.json, so the document is generated from what validates the input.
+Every view runs inside `_run`: a LoyaltyError becomes API.md's error body with
+its status; anything else is a logged 500 whose details never reach the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.roles import Role
+from chalicelib.errors import (
+    BadRequest,
+    Forbidden,
+    LoyaltyError,
+    MalformedJson,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from chalicelib.services import auth
+from chalicelib.services.programs import invalid_from
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    summary: str
+    tag: str
+    role: Role | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    content_type: str = "application/json"
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a view gets: who is calling, the validated body and query, the raw request."""
+
+    request: Request
+    principal: auth.Principal | None = None
+    body: Any = None
+    query: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def me(self) -> auth.Principal:
+        assert self.principal is not None, "route declared without a role"
+        return self.principal
+
+    @property
+    def source_ip(self) -> str | None:
+        identity = (self.request.context or {}).get("identity") or {}
+        return identity.get("sourceIp")
+
+
+def error_response(error: LoyaltyError) -> Response:
+    return Response(
+        body=json.dumps({"error": {"code": error.code, "message": error.message}}),
+        status_code=error.http_status,
+        headers={**JSON_HEADERS, **error.headers},
+    )
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    if status == 204:
+        return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    return Response(
+        body=json.dumps(payload, separators=(",", ":")),
+        status_code=status,
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Sign in: send Authorization: Bearer <token>.")
+    return token.strip()
+
+
+def _body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES // 1024} KiB.")
+    content_type = (request.headers.get("content-type") or "application/json").lower()
+    if "json" not in content_type:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        # An empty body is an empty object: every field then takes its default.
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson("The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+
+
+def _query(request: Request, model: type[BaseModel]) -> BaseModel:
+    params = dict(request.query_params or {})
+    try:
+        # Query strings are text: the model coerces ("20" -> 20) in lax mode.
+        return model.model_validate(params, strict=False)
+    except ValidationError as exc:
+        raise invalid_from(exc) from exc
+
+
+def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict) -> Response:
+    try:
+        call = Call(request=request)
+        if spec.role is not None:
+            call.principal = auth.authenticate(_bearer(request))
+            if call.principal.role < spec.role:
+                raise Forbidden(f"This needs the {spec.role.name} role or above.")
+        if spec.query is not None:
+            call.query = _query(request, spec.query)
+        if spec.body is not None:
+            call.body = _body(request, spec.body)
+        result = view(call, **params)
+        if isinstance(result, Response):
+            return result
+        return json_response(result, spec.status)
+    except LoyaltyError as error:
+        return error_response(error)
+    except Exception:
+        log.exception("unhandled error in %s %s", spec.method, spec.path)
+        return error_response(_Internal("Something went wrong on our side; try again."))
+
+
+class _Internal(LoyaltyError):
+    http_status, code = 500, "internal_error"
+
+
+class Api:
+    """A Chalice Blueprint whose routes carry their contract."""
+
+    def __init__(self, import_name: str, tag: str) -> None:
+        self.blueprint = Blueprint(import_name)
+        self.tag = tag
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        summary: str,
+        role: Role | None = None,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        content_type: str = "application/json",
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        spec = RouteSpec(
+            path,
+            method,
+            summary,
+            self.tag,
+            role,
+            body,
+            query,
+            response,
+            status,
+            errors,
+            content_type,
+        )
+        ROUTES.append(spec)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            def handler(**params: Any) -> Response:
+                return _run(spec, view, self.blueprint.current_request, params)
+
+            handler.__name__ = view.__name__
+            handler.__doc__ = view.__doc__
+            # Any content type reaches _body, which answers 415 in API.md's error shape.
+            self.blueprint.route(path, methods=[method], content_types=["*/*"])(handler)
+            return view
+
+        return decorator

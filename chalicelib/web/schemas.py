@@ -1,0 +1,189 @@
+"""Request and response models: they validate input and generate /openapi.json."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from chalicelib.domain.program import Program
+
+RoleName = Literal["owner", "manager", "barista"]
+LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# --- sign-in and staff -------------------------------------------------------
+
+
+class LoginIn(_In):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class StaffOut(BaseModel):
+    staff_id: str
+    merchant_id: str
+    email: str
+    name: str
+    role: RoleName
+    location_id: str | None
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: str
+    staff: StaffOut
+
+
+class StaffIn(_In):
+    email: EmailStr
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    role: RoleName
+    location_id: LocationId | None = None
+
+
+class StaffCreated(StaffOut):
+    password: str = Field(description="Shown once; stored only as a slow salted hash")
+
+
+class StaffList(BaseModel):
+    items: list[StaffOut]
+    next_cursor: str | None
+
+
+class TokenIn(_In):
+    ttl_seconds: int = Field(default=12 * 3600, ge=60, le=24 * 3600)
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_at: str
+
+
+# --- programs ----------------------------------------------------------------
+
+ProgramIn = Program
+
+
+class ProgramPatch(BaseModel):
+    """A JSON merge patch (RFC 7396) of the program document; the result is validated whole."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ProgramOut(Program):
+    model_config = ConfigDict(extra="ignore")
+    program_id: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ProgramList(BaseModel):
+    items: list[ProgramOut]
+    next_cursor: str | None
+
+
+class ListQuery(BaseModel):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = None
+
+
+# --- members -----------------------------------------------------------------
+
+
+class Consent(_In):
+    terms: Literal[True] = Field(description="The member accepted the program's terms")
+    marketing: bool = False
+
+
+class EnrolmentIn(_In):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: EmailStr
+    birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
+    consent: Consent
+
+    @field_validator("birthday")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            if len(value) == 5 and value[2] == "-":
+                date.fromisoformat(f"2000-{value}")  # a leap year: 02-29 is a birthday
+            elif len(value) == 10:
+                day = date.fromisoformat(value)
+                if not date(1900, 1, 1) <= day <= date.today():
+                    raise ValueError
+            else:
+                raise ValueError
+        except ValueError as exc:
+            raise ValueError("birthday must be a real date as MM-DD or YYYY-MM-DD") from exc
+        return value
+
+
+class Balances(BaseModel):
+    stamps: int
+    points: int
+
+
+class RewardOut(BaseModel):
+    reward_id: str
+    name: str
+    expires_at: str | None
+
+
+class MemberView(BaseModel):
+    member_id: str
+    program_id: str
+    name: str | None
+    balances: Balances
+    tier: str | None
+    rewards: list[RewardOut]
+    updated_at: str
+
+
+class MemberList(BaseModel):
+    items: list[MemberView]
+    next_cursor: str | None
+
+
+class Passes(BaseModel):
+    apple_url: str | None = Field(description="Download link for the Apple Wallet pass")
+    google_save_url: str | None = Field(description="Save to Google Wallet link")
+
+
+class EnrolmentOut(BaseModel):
+    member_id: str
+    barcode: str
+    member: MemberView
+    passes: Passes
+
+
+class MemberSearch(BaseModel):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+
+
+class ScanIn(_In):
+    barcode: Annotated[str, StringConstraints(min_length=1, max_length=128)]

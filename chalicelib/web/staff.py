@@ -1,0 +1,93 @@
+"""Sign-in and staff accounts."""
+
+from __future__ import annotations
+
+from chalicelib.domain.roles import Role
+from chalicelib.services import auth, staff
+from chalicelib.web import cursor
+from chalicelib.web.routing import Api, Call
+from chalicelib.web.schemas import (
+    ListQuery,
+    LoginIn,
+    LoginOut,
+    StaffCreated,
+    StaffIn,
+    StaffList,
+    TokenIn,
+    TokenOut,
+)
+from chalicelib.web.views import staff_out, unix_to_iso
+
+api = Api(__name__, tag="staff")
+
+
+@api.route(
+    "/v1/auth/login",
+    "POST",
+    summary="Sign a staff member in",
+    body=LoginIn,
+    response=LoginOut,
+    errors=(401, 429),
+)
+def login(call: Call) -> dict:
+    token, expires, account = auth.login(call.body.email, call.body.password, call.source_ip)
+    return {"token": token, "expires_at": unix_to_iso(expires), "staff": staff_out(account)}
+
+
+@api.route(
+    "/v1/staff",
+    "POST",
+    summary="Create a staff account",
+    role=Role.manager,
+    body=StaffIn,
+    response=StaffCreated,
+    status=201,
+    errors=(403, 409),
+)
+def create_staff(call: Call) -> dict:
+    body = call.body
+    account = staff.create_staff(
+        call.me, body.email, body.name, Role.parse(body.role), body.location_id
+    )
+    return {**staff_out(account.staff), "password": account.password}
+
+
+@api.route(
+    "/v1/staff",
+    "GET",
+    summary="List the merchant's staff accounts",
+    role=Role.manager,
+    query=ListQuery,
+    response=StaffList,
+)
+def list_staff(call: Call) -> dict:
+    items, last = staff.list_staff(call.me, call.query.limit, cursor.decode(call.query.cursor))
+    return {"items": [staff_out(s) for s in items], "next_cursor": cursor.encode(last)}
+
+
+@api.route(
+    "/v1/staff/{staff_id}",
+    "DELETE",
+    summary="Delete a staff account and revoke its tokens",
+    role=Role.manager,
+    errors=(403, 404),
+    status=204,
+)
+def delete_staff(call: Call, staff_id: str) -> dict:
+    staff.delete_staff(call.me, staff_id)
+    return {"deleted": True}
+
+
+@api.route(
+    "/v1/staff/{staff_id}/tokens",
+    "POST",
+    summary="Issue a short-lived token (a shop tablet)",
+    role=Role.manager,
+    body=TokenIn,
+    response=TokenOut,
+    status=201,
+    errors=(403, 404),
+)
+def issue_token(call: Call, staff_id: str) -> dict:
+    token, expires = staff.tablet_token(call.me, staff_id, call.body.ttl_seconds)
+    return {"token": token, "expires_at": unix_to_iso(expires)}

@@ -1,0 +1,23 @@
+"""Turning stored items into the documents of API.md."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.store.models import StaffItem
+
+
+def staff_out(staff: StaffItem) -> dict[str, Any]:
+    return {
+        "staff_id": staff.staff_id,
+        "merchant_id": staff.merchant_id,
+        "email": staff.email,
+        "name": staff.name,
+        "role": staff.role,
+        "location_id": staff.location_id,
+    }
+
+
+def unix_to_iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

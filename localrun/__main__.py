@@ -1,0 +1,128 @@
+"""`python -m localrun serve|merchant|job`: the Makefile's run, merchant and job targets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+log = logging.getLogger("localrun")
+
+
+def _environment(port: int) -> None:
+    """The local stage's settings, unless the caller set them."""
+    os.environ.setdefault("STAGE", "local")
+    os.environ.setdefault("SECRETS_DIR", str(LOCAL / "secrets"))
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    # The embedded server accepts any credentials; boto3 insists on some.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+
+
+def _prepare() -> None:
+    from chalicelib import secrets
+    from chalicelib.config import settings
+    from chalicelib.store import db
+
+    LOCAL.mkdir(exist_ok=True)
+    if secrets.generate(Path(os.environ["SECRETS_DIR"])):
+        log.info("generated dev secrets in %s", os.environ["SECRETS_DIR"])
+    settings.cache_clear()
+    secrets.secrets.cache_clear()
+    db.bind()
+    created = db.create_tables()
+    log.info("tables ready (%d created)", len(created))
+
+
+def serve(_: argparse.Namespace) -> int:
+    started = time.monotonic()
+    port = int(os.environ.get("PORT", "8000"))
+    _environment(port)
+    from chalicelib.logs import configure_logging
+
+    configure_logging()
+    embedded = None
+    if not os.environ.get("DYNAMODB_ENDPOINT"):
+        from localrun.embedded_dynamodb import EmbeddedDynamoDB
+
+        embedded = EmbeddedDynamoDB()
+        os.environ["DYNAMODB_ENDPOINT"] = embedded.start()
+        log.info("embedded DynamoDB (moto) on %s", os.environ["DYNAMODB_ENDPOINT"])
+    _prepare()
+
+    from app import app
+    from localrun.seed import seed
+    from localrun.wsgi import serve as make_server
+
+    server = make_server(app, "127.0.0.1", port)
+    base_url = f"http://127.0.0.1:{port}"
+    demo = seed(LOCAL, base_url, os.environ["DYNAMODB_ENDPOINT"])
+    (LOCAL / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
+    log.info("demo merchant seeded; tokens and logins in %s", LOCAL / "demo.json")
+    log.info("serving on %s (ready in %.1f s)", base_url, time.monotonic() - started)
+
+    def stop(*_: object) -> None:
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _use_running_store() -> None:
+    """Without DYNAMODB_ENDPOINT, reach the store of the running `make run`."""
+    if os.environ.get("DYNAMODB_ENDPOINT"):
+        return
+    demo = LOCAL / "demo.json"
+    if not demo.exists():
+        sys.exit("No store configured: set DYNAMODB_ENDPOINT, or start `make run` first.")
+    os.environ["DYNAMODB_ENDPOINT"] = json.loads(demo.read_text())["dynamodb_endpoint"]
+
+
+def merchant(args: argparse.Namespace) -> int:
+    _environment(int(os.environ.get("PORT", "8000")))
+    _use_running_store()
+    _prepare()
+    from chalicelib.errors import LoyaltyError
+    from chalicelib.services.staff import create_merchant
+
+    try:
+        account = create_merchant(args.name, args.owner_email, args.timezone)
+    except LoyaltyError as exc:
+        sys.exit(f"error: {exc.message}")
+    print(f"merchant_id: {account.staff.merchant_id}")
+    print(f"owner:       {account.staff.email}")
+    print(f"password:    {account.password}   (shown once: keep it safe)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="localrun")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the API locally").set_defaults(func=serve)
+    add = commands.add_parser("merchant", help="create a merchant and its owner")
+    add.add_argument("--name", required=True)
+    add.add_argument("--owner-email", required=True)
+    add.add_argument("--timezone", default="UTC")
+    add.set_defaults(func=merchant)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
