@@ -3,11 +3,11 @@
 from chalice import Chalice
 
 from chalicelib.logs import configure_logging
-from chalicelib.web import members, openapi, programs, staff
+from chalicelib.web import ledger, members, openapi, programs, staff
 
 configure_logging()
 app = Chalice(app_name="wallet-loyalty")
 app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 
-for module in (openapi, staff, programs, members):
+for module in (openapi, staff, programs, members, ledger):
     app.register_blueprint(module.api.blueprint)

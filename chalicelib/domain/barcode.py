@@ -40,7 +40,12 @@ def verify(barcode: str, key: bytes) -> str | None:
         decoded = base64.b32decode(body + "=" * (-len(body) % 8))
     except (ValueError, TypeError):
         return None
-    if len(decoded) != ID_BYTES + _TAG_BYTES:
+    # Canonical form only: base32 leaves spare bits in the last character, and an
+    # altered spare bit must not scan as the same card.
+    if (
+        len(decoded) != ID_BYTES + _TAG_BYTES
+        or base64.b32encode(decoded).decode().rstrip("=") != body
+    ):
         return None
     raw, tag = decoded[:ID_BYTES], decoded[ID_BYTES:]
     if not hmac.compare_digest(tag, _tag(key, raw)):

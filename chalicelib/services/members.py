@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,13 +10,19 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, ids
-from chalicelib.domain import barcode
-from chalicelib.errors import NotFound, UnknownBarcode
+from chalicelib.domain import barcode, ledger
+from chalicelib.domain.ledger import Card
+from chalicelib.errors import Conflict, NotFound, UnknownBarcode
 from chalicelib.secrets import secrets
 from chalicelib.services.auth import Principal
-from chalicelib.services.programs import load_program
+from chalicelib.services.moments import moment_for
+from chalicelib.services.programs import load_program, program_of
 from chalicelib.store import transact
-from chalicelib.store.models import MemberItem, UniqueItem
+from chalicelib.store.convert import entry_item, outbox_item, reward_maps, stat_actions
+from chalicelib.store.models import MemberItem, StatItem, UniqueItem
+
+# Statistics are split over shards so that no counter item is hot (docs/data-model.md).
+STAT_SHARDS = 8
 
 
 def normalise_email(email: str) -> str:
@@ -64,34 +71,57 @@ def enrol(
 ) -> Enrolment:
     """Enrol a member; the same email in the same program returns the existing member.
 
-    The email claim and the member are written in one transaction on the condition
-    that the claim is new, so two racing enrolments give one member.
+    The email claim, the member, its welcome gift (a ledger entry), the pass
+    update and the day's statistics are one transaction on the condition that the
+    claim is new, so two racing enrolments give one member.
     """
-    program = load_program(program_id)
+    program_item = load_program(program_id)
+    program = program_of(program_item)
     email = normalise_email(email)
     key = enrolment_key(program_id, email)
     existing = _claimed_member(key)
     if existing is not None:
         return Enrolment(existing, created=False)
-    now = clock.iso(clock.now())
+    moment = moment_for(program_item.merchant_id)
     member = MemberItem(
         ids.new_id(),
-        merchant_id=program.merchant_id,
+        merchant_id=program_item.merchant_id,
         program_id=program_id,
         name=name,
         email=email,
-        email_key=f"{program.merchant_id}#{email}",
+        email_key=f"{program_item.merchant_id}#{email}",
         birthday=birthday,
         marketing_consent=marketing,
-        created_at=now,
-        updated_at=now,
+        created_at=moment.iso,
+        updated_at=moment.iso,
+        version=1,
     )
+    welcome_id = ids.new_id()
+    gift = ledger.welcome(Card(), program, welcome_id, ids.new_id, moment)
+    stats = {"enrolments": 1}
+    entry = None
+    if gift is not None:
+        card = gift.card
+        member.stamps, member.points = card.stamps, card.points
+        member.rewards = reward_maps(card.rewards)
+        required = program.stamps.required if program.stamps else 0
+        gift_stats = ledger.stats_of("welcome", gift, required)
+        entry = entry_item(member, "welcome", welcome_id, gift, moment, gift_stats)
+        stats.update(gift_stats)
 
     def build(tx: transact.TransactWrite) -> None:
         tx.save(
             UniqueItem(key, owner_id=member.member_id), condition=UniqueItem.key.does_not_exist()
         )
         tx.save(member, condition=MemberItem.member_id.does_not_exist())
+        tx.save(outbox_item(member, 1, "enrolment", moment))
+        shard = f"{program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
+        tx.update(
+            StatItem(shard, moment.today.isoformat()),
+            actions=stat_actions(stats, first_today=False),
+        )
+        if entry is not None:
+            tx.save(entry)
 
     try:
         transact.write(build)
@@ -140,3 +170,42 @@ def scan(principal: Principal, code: str) -> MemberItem:
 def find_by_email(principal: Principal, email: str) -> list[MemberItem]:
     key = f"{principal.merchant_id}#{normalise_email(email)}"
     return [m for m in MemberItem.by_email.query(key) if not m.erased]
+
+
+def erase(principal: Principal, member_id: str) -> None:
+    """Erasure: name, email and birthday go; the ledger stays, keyed by the bare id.
+
+    The barcode stops scanning, the email can enrol afresh, and the pass update
+    lets the phones void the pass.
+    """
+    member = load_member(principal, member_id)
+    if member.erased:
+        return
+    moment = moment_for(member.merchant_id)
+    version = int(member.version)
+
+    def build(tx: transact.TransactWrite) -> None:
+        tx.update(
+            member,
+            actions=[
+                MemberItem.erased.set(True),
+                MemberItem.name.remove(),
+                MemberItem.email.remove(),
+                MemberItem.email_key.remove(),
+                MemberItem.birthday.remove(),
+                MemberItem.marketing_consent.set(False),
+                MemberItem.version.set(version + 1),
+                MemberItem.updated_at.set(moment.iso),
+            ],
+            condition=MemberItem.version == version,
+        )
+        if member.email:
+            tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
+        tx.save(outbox_item(member, version + 1, "erasure", moment))
+
+    try:
+        transact.write(build)
+    except TransactWriteError as exc:
+        if transact.is_conflict(exc) or transact.failed_conditions(exc)[:1] == [True]:
+            raise Conflict("The member changed meanwhile: try again.") from exc
+        raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -99,6 +100,7 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("The program changed meanwhile: read it and try again.") from exc
         raise
+    forget_program(program_id)
     return item
 
 
@@ -109,3 +111,24 @@ def list_programs(
         principal.merchant_id, limit=limit, last_evaluated_key=cursor
     )
     return list(page), page.last_evaluated_key
+
+
+# Programs are configuration read on every balance change. They are cached per
+# process; each balance change's transaction checks the cached version, so a stale
+# copy costs one retry, never a change made under old rules.
+_CACHE_SECONDS = 60.0
+_cache: dict[str, tuple[float, ProgramItem, Program]] = {}
+
+
+def cached_program(program_id: str) -> tuple[ProgramItem, Program]:
+    hit = _cache.get(program_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    item = load_program(program_id)
+    program = program_of(item)
+    _cache[program_id] = (time.monotonic() + _CACHE_SECONDS, item, program)
+    return item, program
+
+
+def forget_program(program_id: str) -> None:
+    _cache.pop(program_id, None)

@@ -151,6 +151,7 @@ class MemberItem(Model):
     last_scan_at = UnicodeAttribute(null=True)
     scan_day = UnicodeAttribute(null=True)
     scans_on_day = NumberAttribute(default=0)
+    last_active_day = UnicodeAttribute(null=True)  # for the stats' active members
     # Every balance change bumps it, on the condition that it is what was read.
     version = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
@@ -188,6 +189,9 @@ class TransactionItem(Model):
     location_id = UnicodeAttribute(null=True)
     voided = BooleanAttribute(default=False)
     voids = UnicodeAttribute(null=True)  # for a `void`: the transaction it reverses
+    voided_by = UnicodeAttribute(null=True)  # for a voided one: its `void`
+    earned = NumberAttribute(default=0)  # counted towards tiers
+    day = UnicodeAttribute()  # the merchant's local day
     # Rewards this entry unlocked, and the reward it spent (JSON), so that a void
     # can take back or give back exactly those.
     rewards_unlocked = UnicodeAttribute(default="[]")
@@ -245,6 +249,56 @@ class LoginAttemptItem(Model):
     expires_at = TTLAttribute()
 
 
+class StatItem(Model):
+    """Per program, per merchant-local day, one of N shards of counters.
+
+    A balance change adds to one shard chosen at random, inside its transaction:
+    no single counter item is hot, and GET .../stats sums N Queries.
+    """
+
+    class Meta:
+        table_name = "stats"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    shard_key = UnicodeAttribute(hash_key=True)  # program_id#shard
+    day = UnicodeAttribute(range_key=True)
+    enrolments = NumberAttribute(default=0)
+    active_members = NumberAttribute(default=0)
+    stamps_issued = NumberAttribute(default=0)
+    stamps_redeemed = NumberAttribute(default=0)
+    points_issued = NumberAttribute(default=0)
+    points_redeemed = NumberAttribute(default=0)
+    rewards_unlocked = NumberAttribute(default=0)
+    rewards_redeemed = NumberAttribute(default=0)
+
+
+class StaffDaysByMerchant(GlobalSecondaryIndex["StaffDayItem"]):
+    """GET /v1/alerts: every account's stamping over recent days, one Query."""
+
+    class Meta:
+        index_name = "by_merchant"
+        projection = AllProjection()
+
+    merchant_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)
+
+
+class StaffDayItem(Model):
+    """What one staff account issued on one day: the per-staff cap and the alerts."""
+
+    class Meta:
+        table_name = "staff_days"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)
+    merchant_id = UnicodeAttribute()
+    stamps = NumberAttribute(default=0)
+    points = NumberAttribute(default=0)
+    scans = NumberAttribute(default=0)
+    by_merchant = StaffDaysByMerchant()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     MerchantItem,
     StaffItem,
@@ -255,4 +309,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     IdempotencyItem,
     OutboxItem,
     LoginAttemptItem,
+    StatItem,
+    StaffDayItem,
 )

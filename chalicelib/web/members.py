@@ -24,6 +24,7 @@ api = Api(__name__, tag="members")
     body=EnrolmentIn,
     response=EnrolmentOut,
     status=201,
+    also=(200,),
     errors=(404, 413, 422),
 )
 def enrol(call: Call, program_id: str) -> object:

@@ -65,8 +65,13 @@ def document() -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if spec.response is not None:
             ok["content"] = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
-        operation["responses"][str(spec.status)] = ok
-        errors = set(spec.errors) | ({400, 422} if spec.body or spec.query else set())
+        for status in (spec.status, *spec.also):
+            operation["responses"][str(status)] = ok
+        errors = set(spec.errors)
+        if spec.body is not None:
+            errors |= {400, 413, 415, 422}  # malformed, too large, not JSON, out of range
+        if spec.query is not None:
+            errors |= {400, 422}
         if spec.role is not None:
             errors |= {401, 403}
         for status in sorted(errors):

@@ -50,6 +50,10 @@ class RouteSpec:
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
+    also: tuple[int, ...] = ()  # other success statuses with the same body
+    # False: the view's service checks the staff account inside its own read
+    # (the ledger's one TransactGet); here only the token and its claimed role.
+    check_staff: bool = True
 
 
 ROUTES: list[RouteSpec] = []
@@ -61,9 +65,9 @@ class Call:
 
     request: Request
     principal: auth.Principal | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     query: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def me(self) -> auth.Principal:
@@ -139,8 +143,11 @@ def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: di
     try:
         call = Call(request=request)
         if spec.role is not None:
-            call.principal = auth.authenticate(_bearer(request))
-            if call.principal.role < spec.role:
+            call.claims = auth.decode_token(_bearer(request))
+            if spec.check_staff:
+                call.principal = auth.principal_from(call.claims, auth.live_staff(call.claims))
+            role = call.principal.role if call.principal else Role.parse(call.claims["role"])
+            if role < spec.role:
                 raise Forbidden(f"This needs the {spec.role.name} role or above.")
         if spec.query is not None:
             call.query = _query(request, spec.query)
@@ -181,6 +188,8 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
         content_type: str = "application/json",
+        also: tuple[int, ...] = (),
+        check_staff: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         spec = RouteSpec(
             path,
@@ -194,6 +203,8 @@ class Api:
             status,
             errors,
             content_type,
+            also,
+            check_staff,
         )
         ROUTES.append(spec)
 

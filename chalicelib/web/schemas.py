@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from chalicelib.domain.program import Program
@@ -187,3 +188,117 @@ class MemberSearch(BaseModel):
 
 class ScanIn(_In):
     barcode: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+# --- the ledger --------------------------------------------------------------
+
+IdempotencyKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^[\x20-\x7E]{1,128}$"),
+    Field(description="1-128 printable characters; a retry sends the same key"),
+]
+
+
+class StampsIn(_In):
+    count: int = Field(ge=1, le=250, description="1 to 5 x the card's required stamps")
+    idempotency_key: IdempotencyKey
+
+
+class Money(_In):
+    amount: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description='A decimal string, e.g. "4.50"'
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class PurchaseIn(_In):
+    amount: Money
+    idempotency_key: IdempotencyKey
+
+
+class RedemptionIn(_In):
+    reward_id: str | None = None
+    catalog_item_id: str | None = None
+    idempotency_key: IdempotencyKey
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RedemptionIn:
+        if (self.reward_id is None) == (self.catalog_item_id is None):
+            raise ValueError("send either reward_id or catalog_item_id")
+        return self
+
+
+class VoidIn(_In):
+    idempotency_key: IdempotencyKey | None = None
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class TransactionOut(BaseModel):
+    transaction_id: str
+    type: Literal[
+        "stamp", "purchase", "redemption", "welcome", "birthday", "expiry", "void", "adjustment"
+    ]
+    stamps: int
+    points: int
+    created_at: str
+    staff_id: str | None
+    location_id: str | None
+    voided: bool
+    rewards_unlocked: list[RewardOut]
+    reward: RewardOut | None
+    voids: str | None
+    voided_by: str | None
+
+
+class BalanceChangeOut(BaseModel):
+    member: MemberView
+    transaction: TransactionOut
+    rewards_unlocked: list[RewardOut]
+
+
+class TransactionList(BaseModel):
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: date = Field(alias="from", description="First day, YYYY-MM-DD (merchant's local days)")
+    to: date = Field(description="Last day, YYYY-MM-DD, at most 366 days after `from`")
+
+
+class DayStats(BaseModel):
+    day: str
+    enrolments: int
+    active_members: int
+    stamps_issued: int
+    stamps_redeemed: int
+    points_issued: int
+    points_redeemed: int
+    rewards_unlocked: int
+    rewards_redeemed: int
+
+
+class StatsOut(BaseModel):
+    program_id: str
+    members: int = Field(description="Enrolments in the period")
+    days: list[DayStats]
+
+
+class StaffActivity(BaseModel):
+    stamps: int
+    points: int
+    scans: int
+
+
+class Alert(BaseModel):
+    staff_id: str
+    name: str | None
+    today: StaffActivity
+    usual_stamps: float = Field(description="Average stamps per working day over the last 28 days")
+    ratio: float | None
+
+
+class AlertList(BaseModel):
+    items: list[Alert]
+    next_cursor: str | None

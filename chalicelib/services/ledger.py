@@ -1,0 +1,477 @@
+"""Balance changes, exactly once: one TransactGetItems, one rule, one TransactWriteItems.
+
+Every change, whatever its kind, goes through `apply`:
+
+    read      TransactGet: idempotency record, member, staff account (one call)
+    replay?   a record for this key: the first answer again, or 409 for another body
+    rule      domain.ledger turns the card into an Outcome (a refusal writes nothing)
+    write     TransactWrite, all or nothing:
+                [0] idempotency record     if it does not exist  (retries, racing twins)
+                [1] member                 if version unchanged  (racing tills)
+                [2] program                if version unchanged  (rules cached per process)
+                [3] ledger entry
+                [4] outbox: pass update
+                [5] stats shard            ADD
+                [6] staff day              ADD, within the account's daily cap
+                [7] voided entry           if not voided yet     (void only)
+    lost race re-read and apply again, a bounded number of times
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib import clock, ids
+from chalicelib.domain import ledger
+from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
+from chalicelib.domain.program import Program
+from chalicelib.domain.roles import Role
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    Invalid,
+    NotFound,
+    ScanLimit,
+)
+from chalicelib.services import auth
+from chalicelib.services.members import STAT_SHARDS, member_view
+from chalicelib.services.moments import moment_for
+from chalicelib.services.programs import cached_program, forget_program
+from chalicelib.store import transact
+from chalicelib.store.convert import (
+    card_of,
+    entry_item,
+    outbox_item,
+    reward_from_json,
+    reward_maps,
+    stat_actions,
+)
+from chalicelib.store.db import connection
+from chalicelib.store.models import (
+    IdempotencyItem,
+    MemberItem,
+    ProgramItem,
+    StaffDayItem,
+    StaffItem,
+    StatItem,
+    TransactionItem,
+)
+
+MAX_ATTEMPTS = 5
+_IDEMPOTENCY, _MEMBER, _PROGRAM = 0, 1, 2
+_STAFF_DAY, _VOIDED = 6, 7
+
+Rule = Callable[["Context"], Outcome]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule sees: the card, its program, the time, and ids to hand out."""
+
+    member: MemberItem
+    card: Card
+    program: Program
+    program_item: ProgramItem
+    principal: auth.Principal
+    moment: Moment
+    transaction_id: str
+    daily_cap: int | None = None
+
+    def new_id(self) -> str:
+        return ids.new_id()
+
+
+@dataclass
+class Change:
+    """A requested balance change, as the route received it."""
+
+    type: str
+    member_id: str
+    body: dict[str, Any]
+    idempotency_key: str
+    rule: Rule
+    min_role: Role = Role.barista
+    voids: TransactionItem | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: int
+    body: dict[str, Any]
+
+
+# --- reading and converting ------------------------------------------------------
+
+
+def reward_doc(reward: Reward) -> dict[str, Any]:
+    return {"reward_id": reward.reward_id, "name": reward.name, "expires_at": reward.expires_at}
+
+
+def transaction_doc(item: TransactionItem) -> dict[str, Any]:
+    """API.md's transaction document."""
+    doc: dict[str, Any] = {
+        "transaction_id": item.transaction_id,
+        "type": item.type,
+        "stamps": int(item.stamps),
+        "points": int(item.points),
+        "created_at": item.created_at,
+        "staff_id": item.staff_id,
+        "location_id": item.location_id,
+        "voided": bool(item.voided),
+        "rewards_unlocked": [
+            reward_doc(reward_from_json(r)) for r in json.loads(item.rewards_unlocked)
+        ],
+        "reward": reward_doc(reward_from_json(json.loads(item.reward_spent)))
+        if item.reward_spent
+        else None,
+        "voids": item.voids,
+        "voided_by": item.voided_by,
+    }
+    return doc
+
+
+def request_hash(change: Change) -> str:
+    body = {k: v for k, v in change.body.items() if k != "idempotency_key"}
+    text = json.dumps([change.type, change.member_id, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyItem, digest: str) -> Receipt:
+    if record.request_hash != digest:
+        raise IdempotencyKeyReused(
+            "This idempotency key was used for a different request: use a new key."
+        )
+    return Receipt(int(record.status_code), json.loads(record.response))
+
+
+# --- the one path ------------------------------------------------------------------
+
+
+def apply(claims: dict, change: Change) -> Receipt:
+    """Write the change exactly once; a replay of its key returns the first receipt."""
+    key = f"{claims['mid']}#{change.idempotency_key}"
+    digest = request_hash(change)
+    for _ in range(MAX_ATTEMPTS):
+        with TransactGet(connection=connection()) as tx:
+            record_f = tx.get(IdempotencyItem, key)
+            member_f = tx.get(MemberItem, change.member_id)
+            staff_f = tx.get(StaffItem, claims["sub"])
+        staff = _result(staff_f)
+        principal = auth.principal_from(claims, staff)
+        record = _result(record_f)
+        if record is not None:
+            return _replay(record, digest)
+        if principal.role < change.min_role:
+            raise Forbidden(f"This needs the {change.min_role.name} role or above.")
+        member = _result(member_f)
+        if member is None or member.merchant_id != principal.merchant_id or member.erased:
+            raise NotFound("No such member.")
+        program_item, program = cached_program(member.program_id)
+        context = Context(
+            member=member,
+            card=card_of(member),
+            program=program,
+            program_item=program_item,
+            principal=principal,
+            moment=moment_for(member.merchant_id),
+            transaction_id=ids.new_id(),
+            daily_cap=int(staff.daily_stamp_cap) if staff.daily_stamp_cap is not None else None,
+        )
+        outcome = change.rule(context)
+        entry = _entry(change, context, outcome)
+        body = {
+            "member": member_view(_after(member, outcome, context), context.moment.now),
+            "transaction": transaction_doc(entry),
+            "rewards_unlocked": [reward_doc(r) for r in outcome.rewards_unlocked],
+        }
+        receipt = Receipt(200, body)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                _build(tx, change, context, outcome, entry, key, digest, receipt)
+        except TransactWriteError as exc:
+            failed = transact.failed_conditions(exc)
+            if _at(failed, _IDEMPOTENCY):
+                # A twin with the same key won the race: answer as it did.
+                return _replay(IdempotencyItem.get(key, consistent_read=True), digest)
+            if _at(failed, _PROGRAM):
+                forget_program(member.program_id)
+                continue
+            if _at(failed, _STAFF_DAY):
+                raise ScanLimit(
+                    "You have reached your daily limit for issuing stamps and points.",
+                    retry_after=_seconds_to_midnight(context.moment),
+                ) from exc
+            if _at(failed, _VOIDED):
+                raise _VoidedMeanwhile from exc
+            if _at(failed, _MEMBER) or transact.is_conflict(exc):
+                time.sleep(random.uniform(0.005, 0.03))  # noqa: S311 - jitter, not secrecy
+                continue
+            raise
+        return receipt
+    raise Conflict("This card is changing too fast right now: retry with the same key.")
+
+
+class _VoidedMeanwhile(Exception):
+    """Another void of the same transaction committed first."""
+
+
+def _at(failed: list[bool], index: int) -> bool:
+    return index < len(failed) and failed[index]
+
+
+def _result(future: Any) -> Any:
+    try:
+        return future.get()
+    except Exception:  # pynamodb raises DoesNotExist-like errors for absent items
+        return None
+
+
+def _seconds_to_midnight(moment: Moment) -> int:
+    local = moment.now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return max(1, int((midnight - local).total_seconds()))
+
+
+def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionItem:
+    required = context.program.stamps.required if context.program.stamps else 0
+    voided = json.loads(change.voids.detail or "{}").get("stats", {}) if change.voids else None
+    return entry_item(
+        context.member,
+        change.type,
+        context.transaction_id,
+        outcome,
+        context.moment,
+        ledger.stats_of(change.type, outcome, required, voided),
+        staff_id=context.principal.staff_id,
+        location_id=context.principal.location_id,
+        voids=change.voids.transaction_id if change.voids else None,
+    )
+
+
+def _after(member: MemberItem, outcome: Outcome, context: Context) -> MemberItem:
+    """The member item as the transaction leaves it (for the response)."""
+    card = outcome.card
+    member.stamps, member.points, member.tier = card.stamps, card.points, card.tier
+    member.rewards = reward_maps(card.rewards)
+    member.updated_at = context.moment.iso
+    return member
+
+
+def _build(
+    tx: TransactWrite,
+    change: Change,
+    context: Context,
+    outcome: Outcome,
+    entry: TransactionItem,
+    key: str,
+    digest: str,
+    receipt: Receipt,
+) -> None:
+    moment, member, card = context.moment, context.member, outcome.card
+    version = int(member.version)
+    today = moment.today.isoformat()
+    # [0] the idempotency record
+    tx.save(
+        IdempotencyItem(
+            key,
+            request_hash=digest,
+            status_code=receipt.status,
+            response=json.dumps(receipt.body, separators=(",", ":")),
+            created_at=moment.iso,
+            expires_at=moment.now + timedelta(days=7),
+        ),
+        condition=IdempotencyItem.key.does_not_exist(),
+    )
+    # [1] the member, if nobody changed it since it was read
+    actions = [
+        MemberItem.stamps.set(card.stamps),
+        MemberItem.points.set(card.points),
+        MemberItem.rewards.set(reward_maps(card.rewards)),
+        MemberItem.earned_by_day.set(json.dumps(card.earned_by_day, sort_keys=True)),
+        MemberItem.lifetime_earned.set(card.lifetime_earned),
+        MemberItem.scans_on_day.set(card.scans_on_day),
+        MemberItem.last_active_day.set(today),
+        MemberItem.version.set(version + 1),
+        MemberItem.updated_at.set(moment.iso),
+        MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
+    ]
+    if card.last_scan_at is not None:
+        actions.append(MemberItem.last_scan_at.set(clock.iso(card.last_scan_at)))
+    if card.scan_day is not None:
+        actions.append(MemberItem.scan_day.set(card.scan_day))
+    tx.update(member, actions=actions, condition=MemberItem.version == version)
+    # [2] the rules used are the program's current ones
+    tx.condition_check(
+        ProgramItem,
+        context.program_item.program_id,
+        condition=ProgramItem.version == int(context.program_item.version),
+    )
+    # [3] the ledger entry
+    tx.save(entry, condition=TransactionItem.sk.does_not_exist())
+    # [4] the outbox: one record per member, so changes before delivery coalesce
+    tx.save(outbox_item(member, version + 1, change.type, moment))
+    # [5] the day's statistics, on a random shard
+    stats = json.loads(entry.detail)["stats"]
+    shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
+    tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
+    # [6] the staff member's day, within their daily stamp cap
+    issued = stats.get("stamps_issued", 0) if change.type != "void" else 0
+    condition = None
+    if context.daily_cap is not None and issued > 0:
+        condition = StaffDayItem.stamps.does_not_exist() | (
+            StaffDayItem.stamps <= context.daily_cap - issued
+        )
+    tx.update(
+        StaffDayItem(context.principal.staff_id, today),
+        actions=[
+            StaffDayItem.merchant_id.set(member.merchant_id),
+            StaffDayItem.stamps.add(max(0, issued)),
+            StaffDayItem.points.add(max(0, outcome.points) if change.type != "void" else 0),
+            StaffDayItem.scans.add(1 if change.type in ("stamp", "purchase") else 0),
+        ],
+        condition=condition,
+    )
+    # [7] a void marks what it reverses, once
+    if change.voids is not None:
+        tx.update(
+            change.voids,
+            actions=[
+                TransactionItem.voided.set(True),
+                TransactionItem.voided_by.set(entry.transaction_id),
+            ],
+            condition=TransactionItem.voided == False,  # noqa: E712 - a DynamoDB condition
+        )
+
+
+# --- the operations ------------------------------------------------------------------
+
+
+def add_stamps(claims: dict, member_id: str, count: int, key: str, body: dict) -> Receipt:
+    def rule(c: Context) -> Outcome:
+        if c.program.kind != "stamps":
+            raise Invalid(
+                "count: this is a points program: record a purchase instead", field="count"
+            )
+        return ledger.stamp(c.card, c.program, count, c.transaction_id, c.new_id, c.moment)
+
+    return apply(claims, Change("stamp", member_id, body, key, rule))
+
+
+def record_purchase(
+    claims: dict, member_id: str, amount: str, currency: str, key: str, body: dict
+) -> Receipt:
+    def rule(c: Context) -> Outcome:
+        program_currency = c.program.points.currency if c.program.points else currency
+        value = ledger.parse_amount(amount, currency, program_currency)
+        return ledger.purchase(
+            c.card, c.program, value, currency, c.transaction_id, c.new_id, c.moment
+        )
+
+    return apply(claims, Change("purchase", member_id, body, key, rule))
+
+
+def redeem(
+    claims: dict,
+    member_id: str,
+    reward_id: str | None,
+    catalog_item_id: str | None,
+    key: str,
+    body: dict,
+) -> Receipt:
+    def rule(c: Context) -> Outcome:
+        if reward_id is not None:
+            return ledger.redeem_reward(c.card, reward_id, c.moment)
+        assert catalog_item_id is not None
+        return ledger.redeem_item(c.card, c.program, catalog_item_id, c.moment)
+
+    return apply(claims, Change("redemption", member_id, body, key, rule))
+
+
+def _original(item: TransactionItem) -> ledger.Original:
+    detail = json.loads(item.detail or "{}")
+    return ledger.Original(
+        type=item.type,
+        stamps=int(item.stamps),
+        points=int(item.points),
+        earned=int(item.earned or 0),
+        day=item.day,
+        rewards_unlocked=tuple(reward_from_json(r) for r in json.loads(item.rewards_unlocked)),
+        reward_spent=reward_from_json(json.loads(item.reward_spent)) if item.reward_spent else None,
+        stamps_added=int(detail.get("stamps_added", 0)),
+    )
+
+
+def find_transaction(merchant_id: str, transaction_id: str) -> TransactionItem:
+    """A ledger entry of this merchant by its id; anyone else's is NotFound."""
+    for keys in TransactionItem.by_id.query(transaction_id, limit=1):
+        try:
+            item = TransactionItem.get(keys.member_id, keys.sk, consistent_read=True)
+        except TransactionItem.DoesNotExist:
+            break
+        if item.merchant_id == merchant_id:
+            return item
+    raise NotFound("No such transaction.")
+
+
+def void_transaction(claims: dict, transaction_id: str, key: str | None, body: dict) -> Receipt:
+    """Reverse a transaction; voiding it again answers with the first void."""
+    original = find_transaction(claims["mid"], transaction_id)
+    if original.voided and original.voided_by:
+        _live_principal(claims, Role.manager)
+        # Voided already (perhaps under another key): a no-op showing that void.
+        void_entry = find_transaction(claims["mid"], original.voided_by)
+        member = MemberItem.get(original.member_id, consistent_read=True)
+        return Receipt(
+            200,
+            {
+                "member": member_view(member),
+                "transaction": transaction_doc(void_entry),
+                "rewards_unlocked": [],
+            },
+        )
+
+    def rule(c: Context) -> Outcome:
+        return ledger.void(c.card, c.program, _original(original), c.moment)
+
+    change = Change(
+        "void",
+        original.member_id,
+        {"transaction_id": transaction_id, **body},
+        key or f"void#{transaction_id}",
+        rule,
+        min_role=Role.manager,
+        voids=original,
+    )
+    try:
+        return apply(claims, change)
+    except _VoidedMeanwhile:
+        return void_transaction(claims, transaction_id, key, body)
+
+
+def _live_principal(claims: dict, min_role: Role) -> auth.Principal:
+    principal = auth.principal_from(claims, auth.live_staff(claims))
+    if principal.role < min_role:
+        raise Forbidden(f"This needs the {min_role.name} role or above.")
+    return principal
+
+
+def transactions(
+    member: MemberItem, limit: int, cursor: dict | None
+) -> tuple[list[TransactionItem], dict | None]:
+    """The member's ledger, newest first."""
+    page = TransactionItem.query(
+        member.member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+    )
+    return list(page), page.last_evaluated_key

@@ -1,0 +1,30 @@
+"""When a change happens, in the merchant's own time zone."""
+
+from __future__ import annotations
+
+import time
+from zoneinfo import ZoneInfo
+
+from chalicelib import clock
+from chalicelib.domain.ledger import Moment
+from chalicelib.store.models import MerchantItem
+
+_timezones: dict[str, tuple[float, ZoneInfo]] = {}
+
+
+def merchant_zone(merchant_id: str) -> ZoneInfo:
+    """The merchant's time zone, cached: the day a scan counts on is local."""
+    hit = _timezones.get(merchant_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        zone = ZoneInfo(MerchantItem.get(merchant_id).timezone or "UTC")
+    except MerchantItem.DoesNotExist:
+        zone = ZoneInfo("UTC")
+    _timezones[merchant_id] = (time.monotonic() + 300, zone)
+    return zone
+
+
+def moment_for(merchant_id: str) -> Moment:
+    now = clock.now()
+    return Moment(now=now, today=now.astimezone(merchant_zone(merchant_id)).date())

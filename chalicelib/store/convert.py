@@ -1,0 +1,95 @@
+"""Between member items and the rules' plain data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from chalicelib import clock
+from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
+from chalicelib.store.models import MemberItem, OutboxItem, RewardMap, StatItem, TransactionItem
+
+
+def card_of(member: MemberItem) -> Card:
+    return Card(
+        stamps=int(member.stamps),
+        points=int(member.points),
+        tier=member.tier,
+        rewards=tuple(reward_from_json(r.as_dict()) for r in member.rewards or []),
+        earned_by_day=json.loads(member.earned_by_day or "{}"),
+        lifetime_earned=int(member.lifetime_earned or 0),
+        last_scan_at=clock.parse_iso(member.last_scan_at) if member.last_scan_at else None,
+        scan_day=member.scan_day,
+        scans_on_day=int(member.scans_on_day or 0),
+    )
+
+
+def reward_json(reward: Reward) -> dict[str, Any]:
+    return asdict(reward)
+
+
+def reward_from_json(data: dict[str, Any]) -> Reward:
+    return Reward(**data)
+
+
+def reward_maps(rewards: tuple[Reward, ...]) -> list[RewardMap]:
+    return [RewardMap(**asdict(r)) for r in rewards]
+
+
+def entry_item(
+    member: MemberItem,
+    type_: str,
+    transaction_id: str,
+    outcome: Outcome,
+    moment: Moment,
+    stats: dict[str, int],
+    staff_id: str | None = None,
+    location_id: str | None = None,
+    voids: str | None = None,
+) -> TransactionItem:
+    """The ledger entry for an outcome; it keeps what a later void needs."""
+    spent = outcome.reward_spent
+    return TransactionItem(
+        member.member_id,
+        f"{moment.iso}#{transaction_id}",
+        transaction_id=transaction_id,
+        merchant_id=member.merchant_id,
+        program_id=member.program_id,
+        type=type_,
+        stamps=outcome.stamps,
+        points=outcome.points,
+        earned=outcome.earned,
+        day=moment.today.isoformat(),
+        created_at=moment.iso,
+        staff_id=staff_id,
+        location_id=location_id,
+        voided=False,
+        voids=voids,
+        rewards_unlocked=json.dumps([reward_json(r) for r in outcome.rewards_unlocked]),
+        reward_spent=json.dumps(reward_json(spent)) if spent else None,
+        detail=json.dumps({**outcome.detail, "stats": stats}),
+    )
+
+
+def outbox_item(member: MemberItem, version: int, reason: str, moment: Moment) -> OutboxItem:
+    """The pass update a change owes the member's phones (one per member: they coalesce)."""
+    return OutboxItem(
+        f"pass#{member.member_id}",
+        member_id=member.member_id,
+        merchant_id=member.merchant_id,
+        program_id=member.program_id,
+        member_version=version,
+        reason=reason,
+        created_at=moment.iso,
+        attempts=0,
+    )
+
+
+def stat_actions(stats: dict[str, int], first_today: bool) -> list[Action]:
+    actions = [getattr(StatItem, name).add(n) for name, n in stats.items()]
+    # Always at least one action, so that a transaction keeps its operation indices.
+    actions.append(StatItem.active_members.add(1 if first_today else 0))
+    return actions

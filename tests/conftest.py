@@ -1,0 +1,115 @@
+"""Shared fixtures: a real DynamoDB-speaking server, the app on a real port, merchants.
+
+Each pytest-xdist worker gets its own embedded server, so tests in different
+workers never share a table.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Before anything imports chalicelib: the settings are read once.
+os.environ.update(
+    STAGE="test",
+    AWS_ACCESS_KEY_ID="test",
+    AWS_SECRET_ACCESS_KEY="test",
+    AWS_DEFAULT_REGION="eu-west-1",
+    PUBLIC_BASE_URL="http://127.0.0.1:1",
+)
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from chalicelib import secrets
+
+    folder = tmp_path_factory.mktemp("secrets")
+    secrets.generate(folder)
+    os.environ["SECRETS_DIR"] = str(folder)
+    secrets.secrets.cache_clear()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
+    """A real DynamoDB-speaking HTTP server on a free loopback port, tables created."""
+    from chalicelib.config import settings
+    from chalicelib.store import db
+    from localrun.embedded_dynamodb import EmbeddedDynamoDB
+
+    server = EmbeddedDynamoDB()
+    url = server.start()
+    os.environ["DYNAMODB_ENDPOINT"] = url
+    settings.cache_clear()
+    db.bind()
+    db.create_tables()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(dynamodb_url: str) -> Iterator[str]:
+    """The Chalice app behind the local run's real HTTP server, on a free port."""
+    from app import app
+    from localrun.wsgi import serve
+
+    server = serve(app, "127.0.0.1", 0)
+    port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+@dataclass
+class Merchant:
+    """A merchant with one account and token per role, made through the services."""
+
+    merchant_id: str
+    tokens: dict[str, str]
+    staff_ids: dict[str, str]
+    emails: dict[str, str]
+    passwords: dict[str, str]
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def make_merchant(name: str = "Test Café") -> Merchant:
+    from chalicelib import ids
+    from chalicelib.domain.roles import Role
+    from chalicelib.services import auth, staff
+
+    suffix = ids.new_id().lower().replace("_", "").replace("-", "")[:12]
+    owner = staff.create_merchant(name, f"owner-{suffix}@example.com", "Europe/Paris")
+    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    manager = staff.create_staff(
+        principal, f"manager-{suffix}@example.com", "Manager", Role.manager, None
+    )
+    barista = staff.create_staff(
+        principal, f"barista-{suffix}@example.com", "Barista", Role.barista, "counter-1"
+    )
+    accounts = {"owner": owner, "manager": manager, "barista": barista}
+    return Merchant(
+        merchant_id=owner.staff.merchant_id,
+        tokens={role: auth.issue_token(a.staff)[0] for role, a in accounts.items()},
+        staff_ids={role: a.staff.staff_id for role, a in accounts.items()},
+        emails={role: a.staff.email for role, a in accounts.items()},
+        passwords={role: a.password for role, a in accounts.items()},
+    )
+
+
+@pytest.fixture
+def merchant(dynamodb_url: str) -> Merchant:
+    return make_merchant()
+
+
+@pytest.fixture
+def other_merchant(dynamodb_url: str) -> Merchant:
+    return make_merchant("Other Roasters")
