@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench job merchant clean
+.PHONY: run test lint bench merchant clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -27,10 +27,6 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
-
-## make job NAME=expiry|birthday|tiers [TODAY=YYYY-MM-DD]
-job: $(STAMP)
-	$(PY) -m localrun job $(NAME) $(if $(TODAY),--today $(TODAY))
 
 ## make merchant NAME="Café Blue" OWNER_EMAIL=owner@example.com
 merchant: $(STAMP)

@@ -70,14 +70,17 @@ def serve(_: argparse.Namespace) -> int:
     log.info("serving on %s (ready in %.1f s)", base_url, time.monotonic() - started)
 
     def stop(*_: object) -> None:
-        server.close()
+        # Leave the server's loop the way Ctrl-C does; closing its sockets from a
+        # signal handler would pull them out from under select().
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     try:
         server.run()
     except KeyboardInterrupt:
-        pass
+        log.info("stopping")
     finally:
+        server.close()
         if embedded is not None:
             embedded.stop()
     return 0
