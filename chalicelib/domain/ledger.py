@@ -8,6 +8,7 @@ card's balances, so the balances always equal the sum of the ledger's deltas.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -25,6 +26,7 @@ from chalicelib.errors import (
 )
 
 MAX_PURCHASE = Decimal("100000.00")
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?")
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,14 @@ def parse_amount(amount: str, currency: str, program_currency: str) -> Decimal:
             f"amount.currency: this program earns in {program_currency}, not {currency}",
             field="amount.currency",
         )
+    # Plain ASCII digits only: Decimal() also takes "1_000", "1e3", "NaN" and other scripts' digits.
+    if not _PLAIN_AMOUNT.fullmatch(amount):
+        raise Invalid('amount.amount: a decimal string such as "4.50"', field="amount.amount")
     try:
         value = Decimal(amount)
     except InvalidOperation as exc:
         raise Invalid("amount.amount: not a decimal number", field="amount.amount") from exc
-    if not value.is_finite() or "e" in amount.lower() or value <= 0:
+    if value <= 0:
         raise Invalid("amount.amount: must be a positive decimal", field="amount.amount")
     places = MINOR_UNITS.get(currency, 2)
     exponent = value.as_tuple().exponent

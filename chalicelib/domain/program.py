@@ -8,18 +8,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.domain.currencies import MINOR_UNITS
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,6}(\.\d{1,4})?$")]
+# [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
+DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
+# One colour channel of a pass, 0 to 255 (Apple's "rgb(r, g, b)").
+_CHANNEL = r" *(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]) *"
 Colour = Annotated[
     str,
-    StringConstraints(
-        pattern=r"^(#[0-9A-Fa-f]{6}|rgb\(\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*\))$"
-    ),
+    StringConstraints(pattern=rf"^(#[0-9A-Fa-f]{{6}}|rgb\({_CHANNEL},{_CHANNEL},{_CHANNEL}\))$"),
 ]
 Days = Annotated[int, Field(ge=1, le=3650)]
 
@@ -116,12 +125,17 @@ class Design(_Strict):
 
 
 class Program(_Strict):
-    """A loyalty program: how members earn, what they get, and how the pass looks."""
+    """A loyalty program: how members earn, what they get, and how the pass looks.
+
+    The checks across sections are field validators, not one model validator, so
+    that a refusal names the field to change ("welcome: ...", not "body: ...").
+    """
 
     name: Name
     kind: Literal["stamps", "points"]
-    stamps: StampRules | None = None
-    points: PointRules | None = None
+    # validate_default: a missing section is checked too (is it the kind's own?).
+    stamps: StampRules | None = Field(default=None, validate_default=True)
+    points: PointRules | None = Field(default=None, validate_default=True)
     tiers: list[Tier] = Field(default_factory=list, max_length=10)
     tier_window_days: Days | None = None
     expiry: Expiry | None = None
@@ -131,24 +145,37 @@ class Program(_Strict):
     limits: Limits | None = None
     design: Design | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> Program:
-        if self.kind == "stamps" and self.stamps is None:
-            raise ValueError("a stamps program needs its stamps section")
-        if self.kind == "points" and self.points is None:
-            raise ValueError("a points program needs its points section")
-        thresholds = [tier.threshold for tier in self.tiers]
+    @field_validator("stamps", "points")
+    @classmethod
+    def _kind_has_its_section(cls, section: object, info: ValidationInfo) -> object:
+        # `kind` is declared before the sections, so it is in info.data when valid.
+        if section is None and info.data.get("kind") == info.field_name:
+            raise ValueError(f"a {info.field_name} program needs its {info.field_name} section")
+        return section
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_differ(cls, tiers: list[Tier]) -> list[Tier]:
+        thresholds = [tier.threshold for tier in tiers]
         if len(set(thresholds)) != len(thresholds):
             raise ValueError("tier thresholds must differ")
-        names = [tier.name for tier in self.tiers]
+        names = [tier.name for tier in tiers]
         if len(set(names)) != len(names):
             raise ValueError("tier names must differ")
-        if self.welcome is not None:
-            if self.kind == "stamps" and self.welcome.stamps is None:
+        return tiers
+
+    @field_validator("welcome")
+    @classmethod
+    def _welcome_fits_the_kind(
+        cls, welcome: Welcome | None, info: ValidationInfo
+    ) -> Welcome | None:
+        kind = info.data.get("kind")
+        if welcome is not None:
+            if kind == "stamps" and welcome.stamps is None:
                 raise ValueError("a stamps program welcomes with stamps")
-            if self.kind == "points" and self.welcome.points is None:
+            if kind == "points" and welcome.points is None:
                 raise ValueError("a points program welcomes with points")
-        return self
+        return welcome
 
     def document(self) -> dict:
         """The JSON document as stored and returned: absent sections left out."""

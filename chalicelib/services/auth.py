@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import ids
 from chalicelib.config import settings
@@ -111,13 +113,17 @@ def principal_from(claims: dict, staff: StaffItem | None) -> Principal:
     )
 
 
+def live_staff(claims: dict) -> StaffItem | None:
+    """The account a verified token names, as it is now (None if it is gone)."""
+    try:
+        return StaffItem.get(claims["sub"], consistent_read=True)
+    except StaffItem.DoesNotExist:
+        return None
+
+
 def authenticate(token: str) -> Principal:
     claims = decode_token(token)
-    try:
-        staff = StaffItem.get(claims["sub"], consistent_read=True)
-    except StaffItem.DoesNotExist:
-        staff = None
-    return principal_from(claims, staff)
+    return principal_from(claims, live_staff(claims))
 
 
 def _attempt_keys(email: str, address: str | None) -> list[tuple[str, int]]:
@@ -134,21 +140,54 @@ def _retry_after() -> int:
     return LOCKOUT_WINDOW_SECONDS - int(time.time()) % LOCKOUT_WINDOW_SECONDS
 
 
+def _count_attempt(key: str, limit: int) -> bool:
+    """Count one attempt under `key` if it is still under `limit`; False when it is not.
+
+    Counted before the password is checked, in one conditional update: a check
+    and a later increment let every attempt sent at once through the check
+    before any of them was counted.
+    """
+    now = int(time.time())
+    # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
+    expires = datetime.fromtimestamp(now + 2 * LOCKOUT_WINDOW_SECONDS, UTC)
+    try:
+        LoginAttemptItem(key).update(
+            actions=[
+                LoginAttemptItem.failures.add(1),
+                LoginAttemptItem.window_start.set(now),
+                LoginAttemptItem.expires_at.set(expires),
+            ],
+            condition=(
+                LoginAttemptItem.failures.does_not_exist() | (LoginAttemptItem.failures < limit)
+            ),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _uncount_attempt(key: str) -> None:
+    LoginAttemptItem(key).update(actions=[LoginAttemptItem.failures.add(-1)])
+
+
 def login(email: str, password: str, address: str | None) -> tuple[str, int, StaffItem]:
     """Sign a staff member in; refuse alike for a wrong email or password.
 
     Raises TooManyAttempts after repeated failures for one account or address.
+    Every attempt counts as a failure until its password is found right.
     """
     email = email.strip().lower()
-    keys = _attempt_keys(email, address)
-    for key, limit in keys:
-        try:
-            if LoginAttemptItem.get(key).failures >= limit:
-                raise TooManyAttempts(
-                    "Too many failed sign-ins: wait and try again.", retry_after=_retry_after()
-                )
-        except LoginAttemptItem.DoesNotExist:
-            pass
+    counted: list[str] = []
+    for key, limit in _attempt_keys(email, address):
+        if not _count_attempt(key, limit):
+            for done in counted:
+                _uncount_attempt(done)
+            raise TooManyAttempts(
+                "Too many failed sign-ins: wait and try again.", retry_after=_retry_after()
+            )
+        counted.append(key)
     staff = _staff_by_email(email)
     try:
         _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password)
@@ -156,17 +195,10 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        expires = int(time.time()) + 2 * LOCKOUT_WINDOW_SECONDS
-        for key, _ in keys:
-            LoginAttemptItem(key).update(
-                actions=[
-                    LoginAttemptItem.failures.add(1),
-                    LoginAttemptItem.window_start.set(int(time.time())),
-                    LoginAttemptItem.expires_at.set(expires),
-                ]
-            )
         raise InvalidCredentials("The email or password is wrong.")
     assert staff is not None
+    for key in counted:
+        _uncount_attempt(key)
     token, expires_at = issue_token(staff)
     return token, expires_at, staff
 

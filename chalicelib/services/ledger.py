@@ -5,15 +5,15 @@ Every change, whatever its kind, goes through `apply`:
     read      TransactGet: idempotency record, member, staff account (one call)
     replay?   a record for this key: the first answer again, or 409 for another body
     rule      domain.ledger turns the card into an Outcome (a refusal writes nothing)
-    write     TransactWrite, all or nothing:
-                [0] idempotency record     if it does not exist  (retries, racing twins)
-                [1] member                 if version unchanged  (racing tills)
-                [2] program                if version unchanged  (rules cached per process)
-                [3] ledger entry
-                [4] outbox: pass update
-                [5] stats shard            ADD
-                [6] staff day              ADD, within the account's daily cap
-                [7] voided entry           if not voided yet     (void only)
+    write     TransactWrite, all or nothing, each operation named:
+                idempotency  the record        if it does not exist  (retries, racing twins)
+                member       balances          if version unchanged  (racing tills)
+                program      condition check   if version unchanged  (rules cached per process)
+                             ledger entry
+                             outbox: pass update
+                             stats shard       ADD
+                staff_day    the account's day ADD, within its daily stamp cap
+                voided       the entry a void reverses, if not voided yet
     lost race re-read and apply again, a bounded number of times
 """
 
@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
 from chalicelib.domain import ledger
@@ -70,8 +70,6 @@ from chalicelib.store.models import (
 )
 
 MAX_ATTEMPTS = 5
-_IDEMPOTENCY, _MEMBER, _PROGRAM = 0, 1, 2
-_STAFF_DAY, _VOIDED = 6, 7
 
 Rule = Callable[["Context"], Outcome]
 
@@ -198,24 +196,34 @@ def apply(claims: dict, change: Change) -> Receipt:
         }
         receipt = Receipt(200, body)
         try:
-            with TransactWrite(connection=connection()) as tx:
-                _build(tx, change, context, outcome, entry, key, digest, receipt)
-        except TransactWriteError as exc:
-            failed = transact.failed_conditions(exc)
-            if _at(failed, _IDEMPOTENCY):
+            transact.write(
+                partial(
+                    _build,
+                    change=change,
+                    context=context,
+                    outcome=outcome,
+                    entry=entry,
+                    key=key,
+                    digest=digest,
+                    receipt=receipt,
+                )
+            )
+        except transact.Cancelled as exc:
+            failed = exc.failed
+            if "idempotency" in failed:
                 # A twin with the same key won the race: answer as it did.
                 return _replay(IdempotencyItem.get(key, consistent_read=True), digest)
-            if _at(failed, _PROGRAM):
+            if "program" in failed:
                 forget_program(member.program_id)
                 continue
-            if _at(failed, _STAFF_DAY):
+            if "staff_day" in failed:
                 raise ScanLimit(
                     "You have reached your daily limit for issuing stamps and points.",
                     retry_after=_seconds_to_midnight(context.moment),
                 ) from exc
-            if _at(failed, _VOIDED):
+            if "voided" in failed:
                 raise _VoidedMeanwhile from exc
-            if _at(failed, _MEMBER) or transact.is_conflict(exc):
+            if "member" in failed or exc.conflict:
                 time.sleep(random.uniform(0.005, 0.03))  # noqa: S311 - jitter, not secrecy
                 continue
             raise
@@ -225,10 +233,6 @@ def apply(claims: dict, change: Change) -> Receipt:
 
 class _VoidedMeanwhile(Exception):
     """Another void of the same transaction committed first."""
-
-
-def _at(failed: list[bool], index: int) -> bool:
-    return index < len(failed) and failed[index]
 
 
 def _result(future: Any) -> Any:
@@ -270,7 +274,7 @@ def _after(member: MemberItem, outcome: Outcome, context: Context) -> MemberItem
 
 
 def _build(
-    tx: TransactWrite,
+    tx: transact.Write,
     change: Change,
     context: Context,
     outcome: Outcome,
@@ -293,6 +297,7 @@ def _build(
             expires_at=moment.now + timedelta(days=7),
         ),
         condition=IdempotencyItem.key.does_not_exist(),
+        name="idempotency",
     )
     # [1] the member, if nobody changed it since it was read
     actions = [
@@ -311,12 +316,13 @@ def _build(
         actions.append(MemberItem.last_scan_at.set(clock.iso(card.last_scan_at)))
     if card.scan_day is not None:
         actions.append(MemberItem.scan_day.set(card.scan_day))
-    tx.update(member, actions=actions, condition=MemberItem.version == version)
+    tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
     # [2] the rules used are the program's current ones
     tx.condition_check(
         ProgramItem,
         context.program_item.program_id,
         condition=ProgramItem.version == int(context.program_item.version),
+        name="program",
     )
     # [3] the ledger entry
     tx.save(entry, condition=TransactionItem.sk.does_not_exist())
@@ -342,6 +348,7 @@ def _build(
             StaffDayItem.scans.add(1 if change.type in ("stamp", "purchase") else 0),
         ],
         condition=condition,
+        name="staff_day",
     )
     # [7] a void marks what it reverses, once
     if change.voids is not None:
@@ -352,6 +359,7 @@ def _build(
                 TransactionItem.voided_by.set(entry.transaction_id),
             ],
             condition=TransactionItem.voided == False,  # noqa: E712 - a DynamoDB condition
+            name="voided",
         )
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
-
-from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, ids
 from chalicelib.domain import barcode, ledger
-from chalicelib.domain.ledger import Card
+from chalicelib.domain.ledger import Card, Moment
 from chalicelib.errors import Conflict, NotFound, UnknownBarcode
 from chalicelib.secrets import secrets
 from chalicelib.services.auth import Principal
@@ -23,6 +23,7 @@ from chalicelib.store.models import MemberItem, StatItem, UniqueItem
 
 # Statistics are split over shards so that no counter item is hot (docs/data-model.md).
 STAT_SHARDS = 8
+ERASE_ATTEMPTS = 5
 
 
 def normalise_email(email: str) -> str:
@@ -109,9 +110,11 @@ def enrol(
         entry = entry_item(member, "welcome", welcome_id, gift, moment, gift_stats)
         stats.update(gift_stats)
 
-    def build(tx: transact.TransactWrite) -> None:
+    def build(tx: transact.Write) -> None:
         tx.save(
-            UniqueItem(key, owner_id=member.member_id), condition=UniqueItem.key.does_not_exist()
+            UniqueItem(key, owner_id=member.member_id),
+            condition=UniqueItem.key.does_not_exist(),
+            name="claim",
         )
         tx.save(member, condition=MemberItem.member_id.does_not_exist())
         tx.save(outbox_item(member, 1, "enrolment", moment))
@@ -125,8 +128,8 @@ def enrol(
 
     try:
         transact.write(build)
-    except TransactWriteError as exc:
-        if transact.failed_conditions(exc)[:1] == [True] or transact.is_conflict(exc):
+    except transact.Cancelled as exc:
+        if "claim" in exc.failed or exc.conflict:
             winner = _claimed_member(key)
             if winner is not None:
                 return Enrolment(winner, created=False)
@@ -176,36 +179,38 @@ def erase(principal: Principal, member_id: str) -> None:
     """Erasure: name, email and birthday go; the ledger stays, keyed by the bare id.
 
     The barcode stops scanning, the email can enrol afresh, and the pass update
-    lets the phones void the pass.
+    lets the phones void the pass. A till stamping meanwhile makes it re-read and
+    try again (a bounded number of times).
     """
-    member = load_member(principal, member_id)
-    if member.erased:
-        return
-    moment = moment_for(member.merchant_id)
+    for _ in range(ERASE_ATTEMPTS):
+        member = load_member(principal, member_id)
+        if member.erased:
+            return
+        try:
+            transact.write(partial(_erase, member, moment_for(member.merchant_id)))
+            return
+        except transact.Cancelled:
+            time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not secrecy
+    raise Conflict("The card is busy right now: try the erasure again.")
+
+
+def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
     version = int(member.version)
-
-    def build(tx: transact.TransactWrite) -> None:
-        tx.update(
-            member,
-            actions=[
-                MemberItem.erased.set(True),
-                MemberItem.name.remove(),
-                MemberItem.email.remove(),
-                MemberItem.email_key.remove(),
-                MemberItem.birthday.remove(),
-                MemberItem.marketing_consent.set(False),
-                MemberItem.version.set(version + 1),
-                MemberItem.updated_at.set(moment.iso),
-            ],
-            condition=MemberItem.version == version,
-        )
-        if member.email:
-            tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
-        tx.save(outbox_item(member, version + 1, "erasure", moment))
-
-    try:
-        transact.write(build)
-    except TransactWriteError as exc:
-        if transact.is_conflict(exc) or transact.failed_conditions(exc)[:1] == [True]:
-            raise Conflict("The member changed meanwhile: try again.") from exc
-        raise
+    tx.update(
+        member,
+        actions=[
+            MemberItem.erased.set(True),
+            MemberItem.name.remove(),
+            MemberItem.email.remove(),
+            MemberItem.email_key.remove(),
+            MemberItem.birthday.remove(),
+            MemberItem.marketing_consent.set(False),
+            MemberItem.version.set(version + 1),
+            MemberItem.updated_at.set(moment.iso),
+        ],
+        condition=MemberItem.version == version,
+        name="member",
+    )
+    if member.email:
+        tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
+    tx.save(outbox_item(member, version + 1, "erasure", moment))

@@ -6,11 +6,9 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib import clock, ids
 from chalicelib.domain.roles import Role, may_manage
-from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound
+from chalicelib.errors import AlreadyExists, BadRequest, Forbidden, Invalid, NotFound
 from chalicelib.services.auth import (
     Principal,
     hash_password,
@@ -54,16 +52,16 @@ def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = 
     staff = account.staff
     claim = UniqueItem(staff_email_key(staff.email), owner_id=staff.staff_id)
 
-    def build(tx: transact.TransactWrite) -> None:
-        tx.save(claim, condition=UniqueItem.key.does_not_exist())
-        tx.save(staff, condition=StaffItem.staff_id.does_not_exist())
+    def build(tx: transact.Write) -> None:
+        tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="email")
+        tx.save(staff, condition=StaffItem.staff_id.does_not_exist(), name="staff")
         if merchant is not None:
-            tx.save(merchant, condition=MerchantItem.merchant_id.does_not_exist())
+            tx.save(merchant, condition=MerchantItem.merchant_id.does_not_exist(), name="merchant")
 
     try:
         transact.write(build)
-    except TransactWriteError as exc:
-        if transact.failed_conditions(exc)[:1] == [True]:
+    except transact.Cancelled as exc:
+        if "email" in exc.failed or exc.conflict:
             raise AlreadyExists("A staff account with this email already exists.") from exc
         raise
 
@@ -100,11 +98,33 @@ def create_staff(
     return account
 
 
+# The keys of a by_merchant page's LastEvaluatedKey: the index's and the table's.
+_CURSOR_KEYS = {"merchant_id", "created_at", "staff_id"}
+
+
+def _own_cursor(principal: Principal, cursor: dict | None) -> dict | None:
+    """A cursor of this merchant's staff list, else BadRequest.
+
+    Cursors are signed but not bound to a list: another list's or another
+    merchant's would reach DynamoDB as a start key outside the query, which it
+    refuses with a ValidationException (a 500 here).
+    """
+    if cursor is None:
+        return None
+    well_formed = set(cursor) == _CURSOR_KEYS and all(
+        isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+        for value in cursor.values()
+    )
+    if not well_formed or cursor["merchant_id"]["S"] != principal.merchant_id:
+        raise BadRequest("cursor: not a cursor of this list")
+    return cursor
+
+
 def list_staff(
     principal: Principal, limit: int, cursor: dict | None
 ) -> tuple[list[StaffItem], dict | None]:
     page = StaffItem.by_merchant.query(
-        principal.merchant_id, limit=limit, last_evaluated_key=cursor
+        principal.merchant_id, limit=limit, last_evaluated_key=_own_cursor(principal, cursor)
     )
     items = [staff for staff in page if staff.status == "active"]
     return items, page.last_evaluated_key
@@ -125,7 +145,7 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
     if staff.staff_id == principal.staff_id and principal.role == Role.owner:
         raise Forbidden("An owner cannot delete their own account.")
 
-    def build(tx: transact.TransactWrite) -> None:
+    def build(tx: transact.Write) -> None:
         tx.update(
             staff,
             actions=[
@@ -139,7 +159,8 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
 
     try:
         transact.write(build)
-    except TransactWriteError as exc:
+    except transact.Cancelled as exc:
+        # Deleted meanwhile by someone else: it is gone either way.
         raise NotFound("No such staff account.") from exc
 
 

@@ -165,7 +165,7 @@ def alerts(call: Call) -> dict:
     summary="Erase a member: personal data removed, ledger kept anonymised",
     role=Role.owner,
     status=204,
-    errors=(404,),
+    errors=(404, 409),
 )
 def erase(call: Call, member_id: str) -> dict:
     members.erase(call.me, member_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -10,6 +11,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
@@ -115,8 +117,16 @@ class ListQuery(BaseModel):
 
 
 class Consent(_In):
-    terms: Literal[True] = Field(description="The member accepted the program's terms")
-    marketing: bool = False
+    # StrictBool first: Literal[True] alone takes 1 and 1.0 (1 == True in Python).
+    terms: Annotated[StrictBool, Field(description="The member accepted the program's terms")]
+    marketing: StrictBool = False
+
+    @field_validator("terms")
+    @classmethod
+    def _accepted(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("the member must accept the terms")
+        return value
 
 
 class EnrolmentIn(_In):
@@ -131,11 +141,12 @@ class EnrolmentIn(_In):
         if value is None:
             return None
         try:
-            if len(value) == 5 and value[2] == "-":
+            # The shape first: fromisoformat also takes week dates ("2000-W01-1").
+            if re.fullmatch(r"[0-9]{2}-[0-9]{2}", value):
                 date.fromisoformat(f"2000-{value}")  # a leap year: 02-29 is a birthday
-            elif len(value) == 10:
+            elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 day = date.fromisoformat(value)
-                if not date(1900, 1, 1) <= day <= date.today():
+                if not date(1900, 1, 1) <= day <= datetime.now(UTC).date():
                     raise ValueError
             else:
                 raise ValueError
