@@ -8,10 +8,11 @@ card's balances, so the balances always equal the sum of the ledger's deltas.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from chalicelib.domain.currencies import MINOR_UNITS
@@ -27,6 +28,8 @@ from chalicelib.errors import (
 
 MAX_PURCHASE = Decimal("100000.00")
 _PLAIN_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?")
+# The key earnings are kept under when tiers count everything ever earned.
+LIFETIME = "lifetime"
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Moment:
-    """When a change happens: the instant, and the merchant's local day."""
+    """When a change happens: the instant (UTC), the merchant's local day and time zone.
+
+    `today` is the local day in `zone`; the daily scan limit waits for its midnight.
+    """
 
     now: datetime
     today: date
+    zone: tzinfo = UTC
 
     @property
     def iso(self) -> str:
@@ -131,12 +138,18 @@ def parse_amount(amount: str, currency: str, program_currency: str) -> Decimal:
 # --- tiers ---------------------------------------------------------------------
 
 
+def _in_window(day: str, first: str) -> bool:
+    # A lifetime total (kept while the program had no window) was not earned on a
+    # known day, so no window counts it; as a string it would sort after every date.
+    return day != LIFETIME and day >= first
+
+
 def earned_in_window(earned_by_day: dict[str, int], today: date, window_days: int | None) -> int:
     """What was earned in the last `window_days` days including today (ever, when None)."""
     if window_days is None:
         return sum(earned_by_day.values())
     first = (today - timedelta(days=window_days - 1)).isoformat()
-    return sum(n for day, n in earned_by_day.items() if day >= first)
+    return sum(n for day, n in earned_by_day.items() if _in_window(day, first))
 
 
 def prune_days(
@@ -145,9 +158,9 @@ def prune_days(
     """Forget days that no window will count again (lifetime keeps a running total)."""
     if window_days is None:
         total = sum(earned_by_day.values())
-        return {"lifetime": total} if total else {}
+        return {LIFETIME: total} if total else {}
     first = (today - timedelta(days=window_days - 1)).isoformat()
-    return {day: n for day, n in earned_by_day.items() if day >= first and n}
+    return {day: n for day, n in earned_by_day.items() if _in_window(day, first) and n}
 
 
 def tier_for(tiers: Sequence[Tier], earned: int) -> Tier | None:
@@ -176,7 +189,7 @@ def _multiplier(card: Card, program: Program, today: date) -> Decimal:
 
 
 def _earn(card: Card, amount: int, day: str, program: Program, today: date) -> Card:
-    key = day if program.tier_window_days is not None else "lifetime"
+    key = day if program.tier_window_days is not None else LIFETIME
     days = dict(card.earned_by_day)
     days[key] = days.get(key, 0) + amount
     card = replace(
@@ -204,16 +217,22 @@ def check_limits(card: Card, program: Program, moment: Moment) -> Card:
             if waited < limits.cooldown_seconds:
                 raise ScanLimit(
                     "This card was scanned moments ago: wait before adding more.",
-                    retry_after=int(limits.cooldown_seconds - waited) + 1,
+                    retry_after=math.ceil(limits.cooldown_seconds - waited),
                 )
         if limits.max_per_day is not None and scans_today >= limits.max_per_day:
-            tomorrow = datetime.combine(moment.today + timedelta(days=1), datetime.min.time())
-            local_now = moment.now.replace(tzinfo=None)
             raise ScanLimit(
                 "This card has reached today's limit of scans.",
-                retry_after=max(1, int((tomorrow - local_now).total_seconds())),
+                retry_after=max(1, math.ceil(_seconds_to_local_midnight(moment))),
             )
     return replace(card, last_scan_at=moment.now, scan_day=today, scans_on_day=scans_today + 1)
+
+
+def _seconds_to_local_midnight(moment: Moment) -> float:
+    """Seconds from `now` to the midnight that ends `today` in the merchant's zone."""
+    midnight = datetime.combine(moment.today + timedelta(days=1), time(), tzinfo=moment.zone)
+    now = moment.now if moment.now.tzinfo is not None else moment.now.replace(tzinfo=UTC)
+    # Both in UTC: subtracting two datetimes of one zone ignores a DST change between them.
+    return (midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
 
 
 # --- balance changes -----------------------------------------------------------
@@ -365,7 +384,11 @@ def void(card: Card, program: Program, original: Original, moment: Moment) -> Ou
         # unless later stamps would have completed it anyway (then the reward stays).
         required = program.stamps.required if program.stamps else 1
         stamps = card.stamps - original.stamps_added
-        for reward in original.rewards_unlocked:
+        # The rewards still on the card go back first: when only some must, a used
+        # one can stay among those the later stamps would have earned anyway.
+        held_ids = {r.reward_id for r in rewards}
+        unlocked = sorted(original.rewards_unlocked, key=lambda r: r.reward_id not in held_ids)
+        for reward in unlocked:
             if stamps >= 0:
                 continue
             held = next((r for r in rewards if r.reward_id == reward.reward_id), None)
@@ -386,7 +409,7 @@ def void(card: Card, program: Program, original: Original, moment: Moment) -> Ou
     if original.reward_spent is not None and original.reward_spent.source != "catalog":
         rewards.append(original.reward_spent)
     days = dict(card.earned_by_day)
-    key = original.day if original.day in days else "lifetime"
+    key = original.day if original.day in days else LIFETIME
     if original.earned and key in days:
         days[key] = max(0, days[key] - original.earned)
     after = replace(

@@ -158,15 +158,18 @@ def load_member(principal: Principal, member_id: str) -> MemberItem:
 
 def scan(principal: Principal, code: str) -> MemberItem:
     """The member behind a barcode read at the counter."""
+    # One answer for forged, foreign and closed cards alike: the message must not
+    # tell another merchant's staff that a barcode is genuine.
+    unknown = UnknownBarcode("This barcode is not a card of this merchant.")
     member_id = barcode.verify(code, secrets().barcode_key)
     if member_id is None:
-        raise UnknownBarcode("This barcode was not issued by this service.")
+        raise unknown
     try:
         member = load_member(principal, member_id)
     except NotFound as exc:
-        raise UnknownBarcode("This barcode belongs to no member of this merchant.") from exc
+        raise unknown from exc
     if member.erased:
-        raise UnknownBarcode("This card has been closed.")
+        raise unknown
     return member
 
 

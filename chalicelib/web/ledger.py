@@ -125,10 +125,13 @@ def void(call: Call, transaction_id: str) -> object:
 )
 def list_transactions(call: Call, member_id: str) -> dict:
     member = members.load_member(call.me, member_id)
-    items, last = ledger.transactions(member, call.query.limit, cursor.decode(call.query.cursor))
+    scope = f"ledger:{member.member_id}"
+    items, last = ledger.transactions(
+        member, call.query.limit, cursor.decode(call.query.cursor, scope)
+    )
     return {
         "items": [ledger.transaction_doc(item) for item in items],
-        "next_cursor": cursor.encode(last),
+        "next_cursor": cursor.encode(last, scope),
     }
 
 

@@ -48,10 +48,14 @@ def patch_program(call: Call, program_id: str) -> dict:
     response=ProgramList,
 )
 def list_programs(call: Call) -> dict:
+    scope = f"programs:{call.me.merchant_id}"
     items, last = programs.list_programs(
-        call.me, call.query.limit, cursor.decode(call.query.cursor)
+        call.me, call.query.limit, cursor.decode(call.query.cursor, scope)
     )
-    return {"items": [programs.program_view(p) for p in items], "next_cursor": cursor.encode(last)}
+    return {
+        "items": [programs.program_view(p) for p in items],
+        "next_cursor": cursor.encode(last, scope),
+    }
 
 
 @api.route(

@@ -61,8 +61,11 @@ def create_staff(call: Call) -> dict:
     response=StaffList,
 )
 def list_staff(call: Call) -> dict:
-    items, last = staff.list_staff(call.me, call.query.limit, cursor.decode(call.query.cursor))
-    return {"items": [staff_out(s) for s in items], "next_cursor": cursor.encode(last)}
+    scope = f"staff:{call.me.merchant_id}"
+    items, last = staff.list_staff(
+        call.me, call.query.limit, cursor.decode(call.query.cursor, scope)
+    )
+    return {"items": [staff_out(s) for s in items], "next_cursor": cursor.encode(last, scope)}
 
 
 @api.route(
