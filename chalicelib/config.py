@@ -22,6 +22,8 @@ class Settings:
     jwt_issuer: str
     login_token_seconds: int
     idempotency_days: int
+    password_memory_kib: int
+    password_time_cost: int
 
 
 def _int(name: str, default: int) -> int:
@@ -44,4 +46,6 @@ def settings() -> Settings:
         jwt_issuer=os.environ.get("JWT_ISSUER", f"loyalty-{stage}"),
         login_token_seconds=_int("LOGIN_TOKEN_SECONDS", 8 * 3600),
         idempotency_days=_int("IDEMPOTENCY_DAYS", 7),
+        password_memory_kib=_int("PASSWORD_MEMORY_KIB", 65536),
+        password_time_cost=_int("PASSWORD_TIME_COST", 3),
     )

@@ -21,6 +21,9 @@ os.environ.update(
     AWS_SECRET_ACCESS_KEY="test",
     AWS_DEFAULT_REGION="eu-west-1",
     PUBLIC_BASE_URL="http://127.0.0.1:1",
+    # Cheap argon2id: the suite hashes hundreds of throwaway passwords.
+    PASSWORD_MEMORY_KIB="1024",
+    PASSWORD_TIME_COST="1",
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
+from chalicelib.config import settings
 from chalicelib.domain import ledger
 from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
 from chalicelib.domain.program import Program
@@ -294,7 +295,7 @@ def _build(
             status_code=receipt.status,
             response=json.dumps(receipt.body, separators=(",", ":")),
             created_at=moment.iso,
-            expires_at=moment.now + timedelta(days=7),
+            expires_at=moment.now + timedelta(days=settings().idempotency_days),
         ),
         condition=IdempotencyItem.key.does_not_exist(),
         name="idempotency",

@@ -98,7 +98,10 @@ def enrol(
         version=1,
     )
     welcome_id = ids.new_id()
-    gift = ledger.welcome(Card(), program, welcome_id, ids.new_id, moment)
+    # A new member starts in the tier whose threshold is 0, if the program has one.
+    card = ledger.review_tier(Card(), program, moment.today)
+    member.tier = card.tier
+    gift = ledger.welcome(card, program, welcome_id, ids.new_id, moment)
     stats = {"enrolments": 1}
     entry = None
     if gift is not None:

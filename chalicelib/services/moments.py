@@ -26,5 +26,5 @@ def merchant_zone(merchant_id: str) -> ZoneInfo:
 
 
 def moment_for(merchant_id: str) -> Moment:
-    now = clock.now()
-    return Moment(now=now, today=now.astimezone(merchant_zone(merchant_id)).date())
+    now, zone = clock.now(), merchant_zone(merchant_id)
+    return Moment(now=now, today=now.astimezone(zone).date(), zone=zone)
