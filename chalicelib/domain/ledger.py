@@ -222,12 +222,12 @@ def check_limits(card: Card, program: Program, moment: Moment) -> Card:
         if limits.max_per_day is not None and scans_today >= limits.max_per_day:
             raise ScanLimit(
                 "This card has reached today's limit of scans.",
-                retry_after=max(1, math.ceil(_seconds_to_local_midnight(moment))),
+                retry_after=max(1, math.ceil(seconds_to_local_midnight(moment))),
             )
     return replace(card, last_scan_at=moment.now, scan_day=today, scans_on_day=scans_today + 1)
 
 
-def _seconds_to_local_midnight(moment: Moment) -> float:
+def seconds_to_local_midnight(moment: Moment) -> float:
     """Seconds from `now` to the midnight that ends `today` in the merchant's zone."""
     midnight = datetime.combine(moment.today + timedelta(days=1), time(), tzinfo=moment.zone)
     now = moment.now if moment.now.tzinfo is not None else moment.now.replace(tzinfo=UTC)
@@ -372,8 +372,9 @@ class Original:
 def void(card: Card, program: Program, original: Original, moment: Moment) -> Outcome:
     """Reverse a transaction with a compensating entry.
 
-    Rewards it unlocked are taken back (refused once one was redeemed); a spent
-    reward or spent points are given back; earnings leave the tier window.
+    Rewards it unlocked are taken back (RewardAlreadyRedeemed when one that must go
+    back was used); a spent reward or spent points are given back; earnings leave
+    the tier window.
     """
     if original.type == "void":
         raise Conflict("A void cannot itself be voided.")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pynamodb.transactions import TransactGet
 
@@ -220,7 +220,7 @@ def apply(claims: dict, change: Change) -> Receipt:
             if "staff_day" in failed:
                 raise ScanLimit(
                     "You have reached your daily limit for issuing stamps and points.",
-                    retry_after=_seconds_to_midnight(context.moment),
+                    retry_after=max(1, math.ceil(ledger.seconds_to_local_midnight(context.moment))),
                 ) from exc
             if "voided" in failed:
                 raise _VoidedMeanwhile from exc
@@ -241,12 +241,6 @@ def _result(future: Any) -> Any:
         return future.get()
     except Exception:  # pynamodb raises DoesNotExist-like errors for absent items
         return None
-
-
-def _seconds_to_midnight(moment: Moment) -> int:
-    local = moment.now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return max(1, int((midnight - local).total_seconds()))
 
 
 def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionItem:
