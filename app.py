@@ -1,9 +1,8 @@
 """The Chalice app: registers the blueprints and nothing else."""
 
-from chalice import Chalice
-
 from chalicelib.logs import configure_logging
 from chalicelib.web import ledger, members, openapi, programs, staff
+from chalicelib.web.application import Chalice
 
 configure_logging()
 app = Chalice(app_name="wallet-loyalty")

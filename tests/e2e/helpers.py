@@ -44,7 +44,9 @@ def enrol(client, program_id: str, email: str | None = None, **extra) -> dict:
     return response.json()
 
 
-def stamp(client, merchant, member_id: str, count: int = 1, idem: str | None = None, role="barista"):
+def stamp(
+    client, merchant, member_id: str, count: int = 1, idem: str | None = None, role="barista"
+):
     return client.post(
         f"/v1/members/{member_id}/stamps",
         json={"count": count, "idempotency_key": idem or key()},

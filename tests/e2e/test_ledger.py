@@ -96,7 +96,10 @@ def test_a_manager_voids_a_stamp_and_voiding_again_is_a_no_op(client, merchant):
     assert first.json()["member"]["balances"]["stamps"] == 0
     assert first.json()["transaction"]["stamps"] == -4
     assert again.status_code == 200
-    assert again.json()["transaction"]["transaction_id"] == first.json()["transaction"]["transaction_id"]
+    assert (
+        again.json()["transaction"]["transaction_id"]
+        == first.json()["transaction"]["transaction_id"]
+    )
     entries = ledger(client, merchant, member["member_id"])
     assert [e["type"] for e in entries] == ["void", "stamp"]
     assert entries[1]["voided"] is True

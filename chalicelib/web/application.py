@@ -1,0 +1,36 @@
+"""The Chalice application class, with its per-request state kept per thread.
+
+Chalice stores the current request on the app object itself. Lambda runs one
+request per process at a time, but the local run serves the same app from
+several threads (waitress), where one request could read another's body or
+headers. Keeping that state per thread costs nothing in Lambda.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import chalice
+
+
+class Chalice(chalice.Chalice):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._per_thread = threading.local()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def current_request(self) -> chalice.app.Request | None:  # type: ignore[override]
+        return getattr(self._per_thread, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: chalice.app.Request | None) -> None:
+        self._per_thread.request = value
+
+    @property
+    def lambda_context(self) -> Any:  # type: ignore[override]
+        return getattr(self._per_thread, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._per_thread.context = value
