@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib import clock, ids
 from chalicelib.domain.roles import Role, may_manage
 from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound
@@ -88,12 +90,18 @@ def create_merchant(name: str, owner_email: str, timezone: str = "UTC") -> NewAc
 
 
 def create_staff(
-    principal: Principal, email: str, name: str, role: Role, location_id: str | None
+    principal: Principal,
+    email: str,
+    name: str,
+    role: Role,
+    location_id: str | None,
+    daily_stamp_cap: int | None = None,
 ) -> NewAccount:
     """A manager adds baristas; an owner adds anyone."""
     if not may_manage(principal.role, role):
         raise Forbidden(f"A {principal.role.name} cannot create {role.name} accounts.")
     account = _new_staff(principal.merchant_id, email, name, role, location_id)
+    account.staff.daily_stamp_cap = daily_stamp_cap
     _save_with_email_claim(account)
     return account
 
@@ -153,3 +161,24 @@ def load_merchant(merchant_id: str) -> MerchantItem:
         return MerchantItem.get(merchant_id)
     except MerchantItem.DoesNotExist as exc:
         raise NotFound("No such merchant.") from exc
+
+
+def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffItem:
+    """Rename, move or cap an account this caller manages; a null cap removes it."""
+    staff = _managed(principal, staff_id)
+    actions = []
+    for field in ("name", "location_id", "daily_stamp_cap"):
+        if field not in changes:
+            continue
+        attribute = getattr(StaffItem, field)
+        value = changes[field]
+        if value is None and field == "name":
+            continue  # a name cannot be removed, only changed
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+        setattr(staff, field, value)
+    if actions:
+        try:
+            staff.update(actions=actions, condition=StaffItem.status == "active")
+        except UpdateError as exc:
+            raise NotFound("No such staff account.") from exc
+    return staff

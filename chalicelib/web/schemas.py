@@ -51,6 +51,9 @@ class StaffOut(BaseModel):
     name: str
     role: RoleName
     location_id: str | None
+    daily_stamp_cap: int | None = Field(
+        default=None, description="Stamps this account may issue per local day; none when null"
+    )
 
 
 class LoginOut(BaseModel):
@@ -64,6 +67,18 @@ class StaffIn(_In):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     role: RoleName
     location_id: LocationId | None = None
+    daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class StaffPatch(_In):
+    """Change an account's name, location or daily stamp cap (null removes the cap)."""
+
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    location_id: LocationId | None = None
+    daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
 
 
 class StaffCreated(StaffOut):

@@ -13,6 +13,8 @@ from chalicelib.web.schemas import (
     StaffCreated,
     StaffIn,
     StaffList,
+    StaffOut,
+    StaffPatch,
     TokenIn,
     TokenOut,
 )
@@ -47,7 +49,12 @@ def login(call: Call) -> dict:
 def create_staff(call: Call) -> dict:
     body = call.body
     account = staff.create_staff(
-        call.me, body.email, body.name, Role.parse(body.role), body.location_id
+        call.me,
+        body.email,
+        body.name,
+        Role.parse(body.role),
+        body.location_id,
+        daily_stamp_cap=body.daily_stamp_cap,
     )
     return {**staff_out(account.staff), "password": account.password}
 
@@ -94,3 +101,17 @@ def delete_staff(call: Call, staff_id: str) -> dict:
 def issue_token(call: Call, staff_id: str) -> dict:
     token, expires = staff.tablet_token(call.me, staff_id, call.body.ttl_seconds)
     return {"token": token, "expires_at": unix_to_iso(expires)}
+
+
+@api.route(
+    "/v1/staff/{staff_id}",
+    "PATCH",
+    summary="Change a staff account's name, location or daily stamp cap",
+    role=Role.manager,
+    body=StaffPatch,
+    response=StaffOut,
+    errors=(403, 404),
+)
+def change_staff(call: Call, staff_id: str) -> dict:
+    changes = call.body.model_dump(exclude_unset=True)
+    return staff_out(staff.change_staff(call.me, staff_id, changes))

@@ -16,6 +16,7 @@ def staff_out(staff: StaffItem) -> dict[str, Any]:
         "name": staff.name,
         "role": staff.role,
         "location_id": staff.location_id,
+        "daily_stamp_cap": int(staff.daily_stamp_cap) if staff.daily_stamp_cap else None,
     }
 
 
