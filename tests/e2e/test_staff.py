@@ -109,7 +109,15 @@ def test_a_new_account_signs_in_with_the_password_it_was_given(client, merchant)
     assert response.status_code == 200
     assert response.json()["staff"] == {
         key: created[key]
-        for key in ("staff_id", "merchant_id", "email", "name", "role", "location_id")
+        for key in (
+            "staff_id",
+            "merchant_id",
+            "email",
+            "name",
+            "role",
+            "location_id",
+            "daily_stamp_cap",
+        )
     }
     assert member_search_status(client, response.json()["token"]) == 200
 
@@ -217,6 +225,7 @@ def test_the_list_shows_each_account_without_its_password(client, merchant):
         "name": "Barista",
         "role": "barista",
         "location_id": "counter-1",
+        "daily_stamp_cap": None,
     }
     assert "password" not in response.text
 
