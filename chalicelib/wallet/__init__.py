@@ -1,0 +1,1 @@
+"""Apple Wallet and Google Wallet: pass builders, signing, clients. No DynamoDB here."""
