@@ -24,6 +24,13 @@ class Settings:
     idempotency_days: int
     password_memory_kib: int
     password_time_cost: int
+    # Apple Wallet: the Pass Type ID and team of the signing certificate, and where
+    # the certificate lives (a folder locally, a Secrets Manager secret deployed).
+    pass_type_identifier: str
+    team_identifier: str
+    apple_certs_dir: str | None
+    apple_secret_id: str | None
+    pass_download_days: int
 
 
 def _int(name: str, default: int) -> int:
@@ -48,4 +55,9 @@ def settings() -> Settings:
         idempotency_days=_int("IDEMPOTENCY_DAYS", 7),
         password_memory_kib=_int("PASSWORD_MEMORY_KIB", 65536),
         password_time_cost=_int("PASSWORD_TIME_COST", 3),
+        pass_type_identifier=os.environ.get("PASS_TYPE_IDENTIFIER", "pass.dev.walletloyalty"),
+        team_identifier=os.environ.get("TEAM_IDENTIFIER", "DEVTEAM001"),
+        apple_certs_dir=os.environ.get("APPLE_CERTS_DIR") or None,
+        apple_secret_id=os.environ.get("APPLE_SECRET_ID") or None,
+        pass_download_days=_int("PASS_DOWNLOAD_DAYS", 30),
     )

@@ -7,6 +7,8 @@ object with the same names.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +31,10 @@ class Secrets:
     @property
     def jwt_public_key(self) -> ec.EllipticCurvePublicKey:
         return self.jwt_private_key.public_key()
+
+    def derive(self, purpose: str) -> bytes:
+        """A key of its own for each purpose (cursors, pass tokens), from the one secret."""
+        return hmac.new(self.barcode_key, b"derive\0" + purpose.encode(), hashlib.sha256).digest()
 
 
 def _load(jwt_pem: bytes, barcode_hex: str) -> Secrets:

@@ -20,6 +20,7 @@ def _environment(port: int) -> None:
     """The local stage's settings, unless the caller set them."""
     os.environ.setdefault("STAGE", "local")
     os.environ.setdefault("SECRETS_DIR", str(LOCAL / "secrets"))
+    os.environ.setdefault("APPLE_CERTS_DIR", str(LOCAL / "certs"))
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     # The embedded server accepts any credentials; boto3 insists on some.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -31,10 +32,16 @@ def _prepare() -> None:
     from chalicelib import secrets
     from chalicelib.config import settings
     from chalicelib.store import db
+    from chalicelib.wallet.apple import certs
 
     LOCAL.mkdir(exist_ok=True)
     if secrets.generate(Path(os.environ["SECRETS_DIR"])):
         log.info("generated dev secrets in %s", os.environ["SECRETS_DIR"])
+    config = settings()
+    if config.apple_certs_dir and certs.generate_dev_chain(
+        Path(config.apple_certs_dir), config.pass_type_identifier, config.team_identifier
+    ):
+        log.info("generated a dev Apple pass-signing chain in %s", config.apple_certs_dir)
     settings.cache_clear()
     secrets.secrets.cache_clear()
     db.bind()

@@ -31,10 +31,18 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 @pytest.fixture(scope="session")
 def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from chalicelib import secrets
+    from chalicelib.config import settings
+    from chalicelib.wallet.apple import certs
 
     folder = tmp_path_factory.mktemp("secrets")
     secrets.generate(folder)
     os.environ["SECRETS_DIR"] = str(folder)
+    os.environ["APPLE_CERTS_DIR"] = str(folder / "certs")
+    settings.cache_clear()
+    config = settings()
+    certs.generate_dev_chain(
+        folder / "certs", config.pass_type_identifier, config.team_identifier
+    )
     secrets.secrets.cache_clear()
     return folder
 

@@ -54,6 +54,7 @@ from chalicelib.store import transact
 from chalicelib.store.convert import (
     card_of,
     entry_item,
+    next_pass_second,
     outbox_item,
     reward_from_json,
     reward_maps,
@@ -305,6 +306,7 @@ def _build(
         MemberItem.last_active_day.set(today),
         MemberItem.version.set(version + 1),
         MemberItem.updated_at.set(moment.iso),
+        MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
     ]
     if card.last_scan_at is not None:

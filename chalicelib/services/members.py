@@ -14,11 +14,18 @@ from chalicelib.domain import barcode, ledger
 from chalicelib.domain.ledger import Card, Moment
 from chalicelib.errors import Conflict, NotFound, UnknownBarcode
 from chalicelib.secrets import secrets
+from chalicelib.services import pass_tokens
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
 from chalicelib.store import transact
-from chalicelib.store.convert import entry_item, outbox_item, reward_maps, stat_actions
+from chalicelib.store.convert import (
+    entry_item,
+    next_pass_second,
+    outbox_item,
+    reward_maps,
+    stat_actions,
+)
 from chalicelib.store.models import MemberItem, StatItem, UniqueItem
 
 # Statistics are split over shards so that no counter item is hot (docs/data-model.md).
@@ -95,8 +102,10 @@ def enrol(
         marketing_consent=marketing,
         created_at=moment.iso,
         updated_at=moment.iso,
+        pass_second=next_pass_second(0, moment),
         version=1,
     )
+    member.apple_token_hash = pass_tokens.auth_token_hash(member.member_id)
     welcome_id = ids.new_id()
     # A new member starts in the tier whose threshold is 0, if the program has one.
     card = ledger.review_tier(Card(), program, moment.today)
@@ -213,6 +222,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.marketing_consent.set(False),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
+            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         ],
         condition=MemberItem.version == version,
         name="member",

@@ -87,12 +87,17 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
     except ValidationError as exc:
         raise invalid_from(exc) from exc
     version = int(item.version)
+    now = clock.now()
     try:
         item.update(
             actions=[
                 ProgramItem.document.set(json.dumps(program.document())),
                 ProgramItem.version.set(version + 1),
-                ProgramItem.updated_at.set(clock.iso(clock.now())),
+                ProgramItem.updated_at.set(clock.iso(now)),
+                # What shows on every pass may have changed: their Last-Modified rises.
+                ProgramItem.pass_second.set(
+                    max(int(now.timestamp()), int(item.pass_second or 0) + 1)
+                ),
             ],
             condition=ProgramItem.version == version,
         )

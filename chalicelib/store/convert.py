@@ -88,6 +88,11 @@ def outbox_item(member: MemberItem, version: int, reason: str, moment: Moment) -
     )
 
 
+def next_pass_second(previous: int, moment: Moment) -> int:
+    """The pass's new Last-Modified second: now, but always past the previous one."""
+    return max(int(moment.now.timestamp()), int(previous or 0) + 1)
+
+
 def stat_actions(stats: dict[str, int], first_today: bool) -> list[Action]:
     actions = [getattr(StatItem, name).add(n) for name, n in stats.items()]
     # Always at least one action, so that a transaction keeps its operation indices.

@@ -103,6 +103,7 @@ class ProgramItem(Model):
     version = NumberAttribute(default=1)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    pass_second = NumberAttribute(default=0)  # a design change: every member's pass changed
     by_merchant = ProgramsByMerchant()
 
 
@@ -156,6 +157,14 @@ class MemberItem(Model):
     version = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # The pass's Last-Modified in whole seconds, made to rise on every change
+    # (max(now, previous + 1)): HTTP dates have one-second granularity, and two
+    # changes within one second must not look like one to If-Modified-Since.
+    pass_second = NumberAttribute(default=0)
+    # sha256 of the Apple pass's authenticationToken (the token itself is derived
+    # from a secret when a pass is built, never stored).
+    apple_token_hash = UnicodeAttribute(null=True)
+    google_saved = BooleanAttribute(default=False)
     by_email = MembersByEmail()
 
 
@@ -299,6 +308,34 @@ class StaffDayItem(Model):
     by_merchant = StaffDaysByMerchant()
 
 
+class RegistrationsBySerial(GlobalSecondaryIndex["RegistrationItem"]):
+    """Every device holding a pass: the push fan-out and the per-pass bound."""
+
+    class Meta:
+        index_name = "by_serial"
+        projection = AllProjection()
+
+    serial = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RegistrationItem(Model):
+    """A device registered for a pass's updates (Apple's PassKit web service)."""
+
+    class Meta:
+        table_name = "registrations"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    device_id = UnicodeAttribute(hash_key=True)  # deviceLibraryIdentifier
+    pass_key = UnicodeAttribute(range_key=True)  # passTypeIdentifier#serialNumber
+    serial = UnicodeAttribute()
+    pass_type = UnicodeAttribute()
+    push_token = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_serial = RegistrationsBySerial()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     MerchantItem,
     StaffItem,
@@ -311,4 +348,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     LoginAttemptItem,
     StatItem,
     StaffDayItem,
+    RegistrationItem,
 )

@@ -19,7 +19,7 @@ from chalicelib.secrets import secrets
 
 
 def _key() -> bytes:
-    return hashlib.sha256(b"cursor\0" + secrets().barcode_key).digest()
+    return secrets().derive("cursor")
 
 
 def _tag(scope: str, body: bytes) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.domain.roles import Role
-from chalicelib.services import members
+from chalicelib.services import members, pass_tokens
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
     EnrolmentIn,
@@ -36,7 +36,10 @@ def enrol(call: Call, program_id: str) -> object:
         "member_id": enrolment.member.member_id,
         "barcode": enrolment.barcode,
         "member": members.member_view(enrolment.member),
-        "passes": {"apple_url": None, "google_save_url": None},
+        "passes": {
+            "apple_url": pass_tokens.download_url(enrolment.member.member_id),
+            "google_save_url": None,
+        },
     }
     return json_response(payload, 201 if enrolment.created else 200)
 

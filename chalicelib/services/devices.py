@@ -1,0 +1,150 @@
+"""Apple's PassKit web service: devices registering for a pass's updates.
+
+Paths, methods and answers are Apple's (API.md "Apple PassKit web service").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from pynamodb.exceptions import DeleteError
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.services import pass_tokens, passes
+from chalicelib.services.programs import cached_program
+from chalicelib.store.models import MemberItem, RegistrationItem
+
+MAX_DEVICES_PER_PASS = 20  # against registration floods (one pass, ever-new device ids)
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_PUSH_TOKEN = re.compile(r"[A-Za-z0-9]{1,200}")
+
+
+def _check(value: str, what: str) -> str:
+    if not _IDENTIFIER.fullmatch(value):
+        raise BadRequest(f"{what}: not a valid identifier")
+    return value
+
+
+def _member(pass_type: str, serial: str) -> MemberItem | None:
+    if pass_type != settings().pass_type_identifier:
+        return None
+    try:
+        return MemberItem.get(_check(serial, "serialNumber"), consistent_read=True)
+    except MemberItem.DoesNotExist:
+        return None
+
+
+def register(device_id: str, pass_type: str, serial: str, push_token: str, auth: str | None) -> int:
+    """201 for a new registration, 200 when this device already had it (its token refreshed).
+
+    Beyond MAX_DEVICES_PER_PASS the oldest registration of the pass is dropped.
+    """
+    pass_tokens.check_auth(_member(pass_type, serial), auth)
+    _check(device_id, "deviceLibraryIdentifier")
+    if not _PUSH_TOKEN.fullmatch(push_token or ""):
+        raise BadRequest("pushToken: not a push token")
+    now = clock.iso(clock.now())
+    key = f"{pass_type}#{serial}"
+    try:
+        existing = RegistrationItem.get(device_id, key, consistent_read=True)
+    except RegistrationItem.DoesNotExist:
+        existing = None
+    if existing is not None:
+        existing.update(
+            actions=[
+                RegistrationItem.push_token.set(push_token),
+                RegistrationItem.updated_at.set(now),
+            ]
+        )
+        return 200
+    RegistrationItem(
+        device_id,
+        key,
+        serial=serial,
+        pass_type=pass_type,
+        push_token=push_token,
+        created_at=now,
+        updated_at=now,
+    ).save()
+    _bound(serial)
+    return 201
+
+
+def _bound(serial: str) -> None:
+    held = list(RegistrationItem.by_serial.query(serial, scan_index_forward=True))
+    for stale in held[: max(0, len(held) - MAX_DEVICES_PER_PASS)]:
+        stale.delete()
+
+
+def unregister(device_id: str, pass_type: str, serial: str, auth: str | None) -> None:
+    pass_tokens.check_auth(_member(pass_type, serial), auth)
+    try:
+        RegistrationItem(
+            _check(device_id, "deviceLibraryIdentifier"), f"{pass_type}#{serial}"
+        ).delete()
+    except DeleteError as exc:
+        raise NotFound("No such registration.") from exc
+
+
+@dataclass(frozen=True)
+class Updated:
+    serials: list[str]
+    tag: str
+
+
+def updated_serials(device_id: str, pass_type: str, since: str | None) -> Updated | None:
+    """The device's passes changed after the tag (every one without a tag); None when none.
+
+    The tag is the latest change listed, to the microsecond: opaque to the phone,
+    and a pass not changed since is never listed again ("pass unchanged").
+    """
+    _check(device_id, "deviceLibraryIdentifier")
+    serials = [
+        r.serial
+        for r in RegistrationItem.query(
+            device_id, RegistrationItem.pass_key.startswith(f"{pass_type}#")
+        )
+    ]
+    changed: dict[str, str] = {}
+    for member in MemberItem.batch_get(serials) if serials else []:
+        program_item, _ = cached_program(member.program_id)
+        tag = passes.changed_tag(member, program_item)
+        if since is None or tag > since:
+            changed[member.member_id] = tag
+    if not changed:
+        return None
+    return Updated(sorted(changed), max(changed.values()))
+
+
+def http_date(second: int) -> str:
+    return format_datetime(datetime.fromtimestamp(second, UTC), usegmt=True)
+
+
+@dataclass(frozen=True)
+class LatestPass:
+    data: bytes | None  # None: not modified since If-Modified-Since
+    last_modified: str
+
+
+def latest_pass(
+    pass_type: str, serial: str, auth: str | None, if_modified_since: str | None
+) -> LatestPass:
+    member = pass_tokens.check_auth(_member(pass_type, serial), auth)
+    program_item, _ = cached_program(member.program_id)
+    second = passes.last_modified(member, program_item)
+    stamp = http_date(second)
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            since = None
+        # Last-Modified rises by at least a second with every change, so "not older" is safe.
+        if since is not None and since.timestamp() >= second:
+            return LatestPass(None, stamp)
+    data, _ = passes.build(member)
+    return LatestPass(data, stamp)

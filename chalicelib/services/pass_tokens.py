@@ -1,0 +1,44 @@
+"""The tokens of a member's Apple pass: its authenticationToken and its download link."""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from chalicelib.config import settings
+from chalicelib.domain import tokens
+from chalicelib.errors import Unauthorized
+from chalicelib.secrets import secrets
+from chalicelib.store.models import MemberItem
+
+
+def auth_token(member_id: str) -> str:
+    return tokens.pass_auth_token(member_id, secrets().derive("apple-auth"))
+
+
+def check_auth(member: MemberItem | None, header: str | None) -> MemberItem:
+    """The member whose pass the `ApplePass <token>` header opens; anything else is 401."""
+    scheme, _, presented = (header or "").partition(" ")
+    if member is None or scheme != "ApplePass" or not presented:
+        raise Unauthorized("Not authorized for this pass.")
+    expected = member.apple_token_hash or tokens.token_hash(auth_token(member.member_id))
+    if not hmac.compare_digest(tokens.token_hash(presented.strip()), expected):
+        raise Unauthorized("Not authorized for this pass.")
+    return member
+
+
+def download_url(member_id: str) -> str:
+    expires = int(time.time()) + settings().pass_download_days * 86400
+    token = tokens.download_token(member_id, expires, secrets().derive("pass-download"))
+    return f"{settings().public_base_url}/v1/passes/apple/{member_id}.pkpass?token={token}"
+
+
+def check_download(member_id: str, token: str | None) -> None:
+    key = secrets().derive("pass-download")
+    if not token or not tokens.download_token_valid(token, member_id, int(time.time()), key):
+        raise Unauthorized("This download link is not valid or has expired: ask for a new one.")
+
+
+def auth_token_hash(member_id: str) -> str:
+    """What the member item stores of its pass's authenticationToken."""
+    return tokens.token_hash(auth_token(member_id))

@@ -1,0 +1,138 @@
+"""Apple Wallet passes: building a member's signed pass, its links and its tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.domain.program import Program
+from chalicelib.secrets import secrets
+from chalicelib.services.members import member_view
+from chalicelib.services.pass_tokens import auth_token
+from chalicelib.services.programs import cached_program
+from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
+from chalicelib.wallet.apple import certs, images, package
+from chalicelib.wallet.apple.model import PassContent
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def signer() -> certs.Signer:
+    """The Pass Type ID certificate, key and WWDR intermediate, loaded once per process.
+
+    Its expiry is checked here, at start-up of the first pass: a lapsed certificate
+    makes every pass fail silently on the phones.
+    """
+    config = settings()
+    if config.apple_certs_dir:
+        loaded = certs.load_dev_signer(Path(config.apple_certs_dir))
+    elif config.apple_secret_id:
+        loaded = _signer_from_secrets_manager(config.apple_secret_id)
+    else:
+        raise RuntimeError("no Apple signing material: set APPLE_CERTS_DIR or APPLE_SECRET_ID")
+    warning = certs.expiry_warning(loaded.certificate, datetime.now(UTC))
+    if warning:
+        log.warning("!!! %s !!!", warning)
+    return loaded
+
+
+def _signer_from_secrets_manager(secret_id: str) -> certs.Signer:
+    """A secret with certificate_pem and private_key_pem, or p12_base64; and wwdr_pem."""
+    import boto3  # only deployed stages reach Secrets Manager
+
+    client = boto3.client("secretsmanager", region_name=settings().region)
+    value = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"])
+    wwdr = value["wwdr_pem"].encode()
+    password = value.get("password")
+    if "p12_base64" in value:
+        return certs.Signer.from_p12(
+            base64.b64decode(value["p12_base64"]), password.encode() if password else None, wwdr
+        )
+    return certs.Signer.from_pem(
+        value["certificate_pem"].encode(),
+        value["private_key_pem"].encode(),
+        wwdr,
+        password.encode() if password else None,
+    )
+
+
+def last_modified(member: MemberItem, program_item: ProgramItem) -> int:
+    """The pass's Last-Modified, in seconds: its own changes or its program's design."""
+    return max(int(member.pass_second or 0), int(program_item.pass_second or 0))
+
+
+def changed_tag(member: MemberItem, program_item: ProgramItem) -> str:
+    """When the pass last changed, to the microsecond: the web service's update tag."""
+    return max(member.updated_at, program_item.updated_at)
+
+
+def content(member: MemberItem, program: Program, merchant: MerchantItem) -> PassContent:
+    config = settings()
+    view = member_view(member)
+    design = program.design
+    required = program.stamps.required if program.stamps else None
+    if program.kind == "stamps":
+        how = f"One stamp per visit. {required} stamps earn a {program.stamps.reward.name}."  # type: ignore[union-attr]
+    else:
+        assert program.points is not None
+        how = f"{program.points.per_unit} point per {program.points.currency} spent."
+    return PassContent(
+        serial_number=member.member_id,
+        pass_type_identifier=config.pass_type_identifier,
+        team_identifier=config.team_identifier,
+        organization_name=merchant.name,
+        description=f"{merchant.name}: {program.name}",
+        program_name=program.name,
+        kind=program.kind,
+        stamps_required=required,
+        reward_name=program.stamps.reward.name if program.stamps else None,
+        member_name=member.name,
+        stamps=view["balances"]["stamps"],
+        points=view["balances"]["points"],
+        tier=member.tier,
+        rewards=tuple((r["reward_id"], r["name"], r["expires_at"]) for r in view["rewards"]),
+        barcode=_barcode(member),
+        web_service_url=f"{config.public_base_url}/apple",
+        authentication_token=auth_token(member.member_id),
+        program_url=f"{config.public_base_url}/v1/programs/{member.program_id}",
+        how_to_earn=how,
+        terms=f"Rewards and points are given by {merchant.name} under the program's rules.",
+        background_color=design.background_color if design else None,
+        foreground_color=design.foreground_color if design else None,
+        label_color=design.label_color if design else None,
+        logo_text=(design.logo_text if design else None) or merchant.name,
+        voided=bool(member.erased),
+        expiry_notice=None,
+    )
+
+
+def _barcode(member: MemberItem) -> str:
+    from chalicelib.domain import barcode
+
+    return barcode.sign(member.member_id, secrets().barcode_key)
+
+
+def build(member: MemberItem) -> tuple[bytes, int]:
+    """The member's signed .pkpass and its Last-Modified second."""
+    program_item, program = cached_program(member.program_id)
+    merchant = MerchantItem.get(member.merchant_id)
+    pass_content = content(member, program, merchant)
+    files = images.pass_images(
+        program.kind,
+        pass_content.background_color,
+        pass_content.foreground_color,
+        pass_content.logo_text,
+        pass_content.stamps,
+        pass_content.stamps_required,
+        pass_content.points,
+        pass_content.tier,
+    )
+    data = package.build_pkpass(pass_content, signer(), files, clock.now())
+    return data, last_modified(member, program_item)

@@ -1,0 +1,183 @@
+"""Apple Wallet: the pass download, Apple's PassKit web service, and the program images."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from chalice import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.errors import NotFound
+from chalicelib.services import devices, pass_tokens, passes, programs
+from chalicelib.services.programs import program_of
+from chalicelib.store.models import MemberItem
+from chalicelib.wallet.apple import images
+from chalicelib.web.routing import Api, Call
+
+api = Api(__name__, tag="apple")
+log = logging.getLogger(__name__)
+
+PKPASS = "application/vnd.apple.pkpass"
+
+
+class DownloadQuery(BaseModel):
+    token: str | None = Field(default=None, description="The signed token of the download link")
+
+
+class RegistrationIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # Apple may add fields
+    pushToken: str
+
+
+class UpdatedQuery(BaseModel):
+    passesUpdatedSince: str | None = None
+
+
+class UpdatedOut(BaseModel):
+    serialNumbers: list[str]
+    lastUpdated: str
+
+
+class LogIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    logs: list[str] = Field(default_factory=list, max_length=100)
+
+
+def _pass_response(data: bytes, last_modified: str, filename: str) -> Response:
+    return Response(
+        body=data,
+        status_code=200,
+        headers={
+            "Content-Type": PKPASS,
+            "Last-Modified": last_modified,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@api.route(
+    "/v1/passes/apple/{pass_file}",
+    "GET",
+    summary="Download a member's Apple Wallet pass (<member_id>.pkpass?token=...)",
+    query=DownloadQuery,
+    errors=(401, 404),
+    content_type=PKPASS,
+)
+def download(call: Call, pass_file: str) -> Response:
+    member_id = pass_file.removesuffix(".pkpass")
+    if member_id == pass_file:
+        raise NotFound("Passes are served as <member_id>.pkpass.")
+    pass_tokens.check_download(member_id, call.query.token)
+    try:
+        member = MemberItem.get(member_id, consistent_read=True)
+    except MemberItem.DoesNotExist as exc:
+        raise NotFound("No such pass.") from exc
+    data, second = passes.build(member)
+    return _pass_response(data, devices.http_date(second), "pass.pkpass")
+
+
+@api.route(
+    "/apple/v1/devices/{device_id}/registrations/{pass_type}/{serial}",
+    "POST",
+    summary="Apple: register a device for a pass's updates",
+    body=RegistrationIn,
+    status=201,
+    also=(200,),
+    errors=(401,),
+)
+def register(call: Call, device_id: str, pass_type: str, serial: str) -> Response:
+    status = devices.register(
+        device_id, pass_type, serial, call.body.pushToken, call.request.headers.get("authorization")
+    )
+    return Response(body="", status_code=status)
+
+
+@api.route(
+    "/apple/v1/devices/{device_id}/registrations/{pass_type}/{serial}",
+    "DELETE",
+    summary="Apple: unregister a device from a pass",
+    errors=(401, 404),
+)
+def unregister(call: Call, device_id: str, pass_type: str, serial: str) -> Response:
+    devices.unregister(device_id, pass_type, serial, call.request.headers.get("authorization"))
+    return Response(body="", status_code=200)
+
+
+@api.route(
+    "/apple/v1/devices/{device_id}/registrations/{pass_type}",
+    "GET",
+    summary="Apple: the device's passes changed since a tag (204 when none)",
+    query=UpdatedQuery,
+    response=UpdatedOut,
+    also=(204,),
+)
+def updated(call: Call, device_id: str, pass_type: str) -> object:
+    # No token here, by Apple's design: the device library id is the secret.
+    found = devices.updated_serials(device_id, pass_type, call.query.passesUpdatedSince)
+    if found is None:
+        return Response(body="", status_code=204)
+    return {"serialNumbers": found.serials, "lastUpdated": found.tag}
+
+
+@api.route(
+    "/apple/v1/passes/{pass_type}/{serial}",
+    "GET",
+    summary="Apple: the latest version of a pass (304 when not modified)",
+    also=(304,),
+    errors=(401,),
+    content_type=PKPASS,
+)
+def latest(call: Call, pass_type: str, serial: str) -> Response:
+    headers = call.request.headers
+    found = devices.latest_pass(
+        pass_type, serial, headers.get("authorization"), headers.get("if-modified-since")
+    )
+    if found.data is None:
+        return Response(body="", status_code=304, headers={"Last-Modified": found.last_modified})
+    return _pass_response(found.data, found.last_modified, f"{serial}.pkpass")
+
+
+@api.route("/apple/v1/log", "POST", summary="Apple: log messages from devices", body=LogIn)
+def device_log(call: Call) -> Response:
+    for line in call.body.logs:
+        log.warning("wallet device log: %s", line[:1000])
+    return Response(body="", status_code=200)
+
+
+@api.route(
+    "/v1/programs/{program_id}/images/{image_file}",
+    "GET",
+    summary="A program's image (logo.png, icon.png, strip.png), for Google Wallet and pages",
+    errors=(404,),
+    content_type="image/png",
+)
+def program_image(call: Call, program_id: str, image_file: str) -> Response:
+    name = image_file.removesuffix(".png")
+    item = programs.load_program(program_id)
+    program = program_of(item)
+    design = program.design
+    try:
+        data = images.program_image(
+            name,
+            program.kind,
+            design.background_color if design else None,
+            design.foreground_color if design else None,
+            design.logo_text if design else None,
+            program.stamps.required if program.stamps else None,
+        )
+    except KeyError as exc:
+        raise NotFound("No such image: logo.png, icon.png or strip.png.") from exc
+    etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+    if call.request.headers.get("if-none-match") == etag:
+        return Response(body="", status_code=304, headers={"ETag": etag})
+    return Response(
+        body=data,
+        status_code=200,
+        headers={
+            "Content-Type": "image/png",
+            "ETag": etag,
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
