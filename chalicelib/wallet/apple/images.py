@@ -1,0 +1,301 @@
+"""The pass's images, drawn with Pillow: icon, logo and the store card's strip.
+
+Sizes are in points, drawn at 1x, 2x and 3x (a missing resolution has made passes
+open on a Mac and fail on an iPhone). Each image is drawn at twice its pixel size
+and halved, which smooths the edges Pillow's primitives leave jagged.
+
+Rendering is the slow part of a pass (tens of milliseconds against a fraction of
+one for the rest), and the inputs repeat: a stamp card has only `required + 1`
+distinct strips. So every image is cached by its arguments.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import lru_cache
+from math import ceil, cos, pi, sin
+
+from PIL import Image, ImageDraw, ImageFont
+
+from chalicelib.wallet.apple.model import Rgb, parse_color
+
+SCALES = (1, 2, 3)
+# Points. https://developer.apple.com/documentation/walletpasses/creating-the-source-for-a-pass
+ICON = (29, 29)
+# The logo may be up to 160 x 50; Wallet lays logoText out after the image's full
+# width, so a square mark keeps the text beside it instead of pushed to the edge.
+LOGO = (50, 50)
+STRIP = (375, 123)  # store card
+
+_SUPERSAMPLE = 2
+_DEFAULT_BACKGROUND: Rgb = (255, 255, 255)
+_DARK_INK: Rgb = (33, 33, 33)
+_LIGHT_INK: Rgb = (255, 255, 255)
+_DEFAULT_STAMPS_REQUIRED = 10  # a stamp program without a count still draws a card
+_MAX_CUPS_PER_ROW = 10
+
+
+def pass_images(
+    kind: str,
+    background_color: str | None,
+    foreground_color: str | None,
+    logo_text: str | None,
+    stamps: int,
+    stamps_required: int | None,
+    points: int,
+    tier: str | None,
+) -> dict[str, bytes]:
+    """The PNGs of one pass by file name: icon, logo and strip at 1x, 2x and 3x.
+
+    Raises ValueError for an unknown kind or a malformed colour. A fresh dict each
+    call (the bytes are shared), so a caller's change cannot reach the cache.
+    """
+    return dict(
+        _pass_images(
+            kind,
+            background_color,
+            foreground_color,
+            logo_text,
+            stamps,
+            stamps_required,
+            points,
+            tier,
+        )
+    )
+
+
+def program_image(
+    name: str,
+    kind: str,
+    background_color: str | None,
+    foreground_color: str | None,
+    logo_text: str | None,
+    stamps_required: int | None,
+) -> bytes:
+    """One of the program's public images at 3x: "logo", "icon" or "strip".
+
+    The strip shows an empty card (stamps) or zero points. Raises KeyError for
+    another name, ValueError for an unknown kind or a malformed colour.
+    """
+    if name not in ("logo", "icon", "strip"):
+        raise KeyError(name)
+    files = _pass_images(
+        kind, background_color, foreground_color, logo_text, 0, stamps_required, 0, None
+    )
+    return dict(files)[f"{name}@3x.png"]
+
+
+@lru_cache(maxsize=1024)
+def _pass_images(
+    kind: str,
+    background_color: str | None,
+    foreground_color: str | None,
+    logo_text: str | None,
+    stamps: int,
+    stamps_required: int | None,
+    points: int,
+    tier: str | None,
+) -> tuple[tuple[str, bytes], ...]:
+    if kind not in ("stamps", "points"):
+        raise ValueError(f'a program\'s kind is "stamps" or "points", not {kind!r}')
+    background = parse_color(background_color) if background_color else _DEFAULT_BACKGROUND
+    foreground = parse_color(foreground_color) if foreground_color else _ink_for(background)
+    # What a strip does not show must not split the cache.
+    if kind == "stamps":
+        strip = _stamp_strip(background, foreground, stamps, stamps_required)
+    else:
+        strip = _points_strip(background, foreground, points, tier)
+    return (
+        *_named("icon", _icons(kind, background, foreground, logo_text)),
+        *_named("logo", _logos(kind, foreground)),
+        *_named("strip", strip),
+    )
+
+
+def _named(stem: str, images: tuple[bytes, ...]) -> tuple[tuple[str, bytes], ...]:
+    return tuple(
+        (f"{stem}{'' if scale == 1 else f'@{scale}x'}.png", data)
+        for scale, data in zip(SCALES, images, strict=True)
+    )
+
+
+@lru_cache(maxsize=256)
+def _icons(kind: str, background: Rgb, foreground: Rgb, logo_text: str | None) -> tuple[bytes, ...]:
+    """The icon (notifications, Mail): the logo text's initial, else the program's mark."""
+    initial = logo_text.strip()[:1].upper() if logo_text and logo_text.strip() else ""
+
+    def draw(canvas: ImageDraw.ImageDraw, unit: float) -> None:
+        size = ICON[0] * unit
+        if initial:
+            font = ImageFont.load_default(size=size * 0.62)
+            canvas.text((size / 2, size / 2), initial, fill=foreground, font=font, anchor="mm")
+        else:
+            _mark(canvas, kind, (size * 0.18, size * 0.18, size * 0.82, size * 0.82), foreground)
+
+    return _render(ICON, (*background, 255), draw)
+
+
+@lru_cache(maxsize=256)
+def _logos(kind: str, foreground: Rgb) -> tuple[bytes, ...]:
+    """The logo: the program's mark on a transparent ground, beside Wallet's logoText."""
+
+    def draw(canvas: ImageDraw.ImageDraw, unit: float) -> None:
+        side = LOGO[1] * unit
+        _mark(canvas, kind, (side * 0.1, side * 0.1, side * 0.9, side * 0.9), foreground)
+
+    return _render(LOGO, (0, 0, 0, 0), draw)
+
+
+@lru_cache(maxsize=1024)
+def _stamp_strip(
+    background: Rgb, foreground: Rgb, stamps: int, stamps_required: int | None
+) -> tuple[bytes, ...]:
+    """A row of cups (two rows past 10): filled for stamps earned, outlines for the rest."""
+    required = max(1, stamps_required or _DEFAULT_STAMPS_REQUIRED)
+    earned = max(0, min(stamps, required))
+    rows = 1 if required <= _MAX_CUPS_PER_ROW else 2
+    per_row = ceil(required / rows)
+
+    def draw(canvas: ImageDraw.ImageDraw, unit: float) -> None:
+        width, height = STRIP[0] * unit, STRIP[1] * unit
+        # The balance (primary field) is drawn over the strip's upper left, so the
+        # cups keep to the lower part of the strip.
+        top = height * (0.42 if rows == 1 else 0.3)
+        bottom = height * 0.94
+        margin = width * 0.04
+        slot = (width - 2 * margin) / per_row
+        row_height = (bottom - top) / rows
+        side = min(slot * 0.84, row_height * 0.9)
+        for index in range(required):
+            row, column = divmod(index, per_row)
+            cups_in_row = min(per_row, required - row * per_row)
+            left = margin + (width - 2 * margin - cups_in_row * slot) / 2 + column * slot
+            x = left + (slot - side) / 2
+            y = top + row * row_height + (row_height - side) / 2
+            _cup(canvas, (x, y, x + side, y + side), foreground, filled=index < earned)
+
+    return _render(STRIP, (*_tint(background, foreground), 255), draw)
+
+
+@lru_cache(maxsize=1024)
+def _points_strip(
+    background: Rgb, foreground: Rgb, points: int, tier: str | None
+) -> tuple[bytes, ...]:
+    """The points figure and the tier, right-aligned: the balance field sits on the left."""
+
+    def draw(canvas: ImageDraw.ImageDraw, unit: float) -> None:
+        width, height = STRIP[0] * unit, STRIP[1] * unit
+        right = width * 0.95
+        text = f"{points:,} pts"
+        # At most 55% of the width, however long: the left is the balance field's.
+        figure = _fitted_font(text, height * 0.36, width * 0.55)
+        canvas.text(
+            (right, height * (0.46 if tier else 0.56)),
+            text,
+            fill=foreground,
+            font=figure,
+            anchor="rs",
+        )
+        if tier:
+            label = _fitted_font(tier, height * 0.16, width * 0.55)
+            canvas.text((right, height * 0.78), tier, fill=foreground, font=label, anchor="rs")
+        _mark(
+            canvas,
+            "points",
+            (width * 0.05, height * 0.6, width * 0.05 + height * 0.3, height * 0.9),
+            foreground,
+        )
+
+    return _render(STRIP, (*_tint(background, foreground), 255), draw)
+
+
+def _fitted_font(text: str, size: float, max_width: float) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled font at `size`, or smaller so that `text` fits `max_width`."""
+    length = ImageFont.load_default(size=size).getlength(text)
+    return ImageFont.load_default(size=min(size, size * max_width / max(length, 1)))  # type: ignore[return-value]
+
+
+def _render(
+    size: tuple[int, int],
+    ground: tuple[int, int, int, int],
+    draw: Callable[[ImageDraw.ImageDraw, float], None],
+) -> tuple[bytes, ...]:
+    """`draw(canvas, pixels_per_point)` at each scale, as PNG bytes, 1x first."""
+    images = []
+    for scale in SCALES:
+        unit = scale * _SUPERSAMPLE
+        image = Image.new("RGBA", (size[0] * unit, size[1] * unit), ground)
+        draw(ImageDraw.Draw(image), unit)
+        image = image.reduce(_SUPERSAMPLE)
+        if ground[3] == 255:
+            image = image.convert("RGB")  # opaque: a smaller file
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        images.append(buffer.getvalue())
+    return tuple(images)
+
+
+def _ink_for(background: Rgb) -> Rgb:
+    """Dark or light ink, whichever reads on `background` (WCAG relative luminance)."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in background)
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    # The luminance at which both inks contrast equally with the ground.
+    return _DARK_INK if luminance > 0.18 else _LIGHT_INK
+
+
+def _tint(background: Rgb, foreground: Rgb) -> Rgb:
+    """The strip's ground: the pass colour moved a little towards the ink, so the band shows."""
+    return tuple(round(b + (f - b) * 0.08) for b, f in zip(background, foreground, strict=True))  # type: ignore[return-value]
+
+
+def _mark(
+    canvas: ImageDraw.ImageDraw, kind: str, box: tuple[float, float, float, float], ink: Rgb
+) -> None:
+    if kind == "stamps":
+        _cup(canvas, box, ink, filled=True)
+    else:
+        _star(canvas, box, ink)
+
+
+def _cup(
+    canvas: ImageDraw.ImageDraw,
+    box: tuple[float, float, float, float],
+    ink: Rgb,
+    *,
+    filled: bool,
+) -> None:
+    """A coffee cup in `box`: a rounded body, a handle on the right, a saucer below."""
+    x0, y0, x1, _ = box
+    side = x1 - x0
+    stroke = max(1, round(side * 0.07))
+    body = (x0 + side * 0.08, y0 + side * 0.12, x0 + side * 0.72, y0 + side * 0.8)
+    handle = (x0 + side * 0.58, y0 + side * 0.26, x0 + side * 0.94, y0 + side * 0.6)
+    # The handle's right half only: its left half would show inside an empty cup.
+    canvas.arc(handle, start=-90, end=90, fill=ink, width=stroke)
+    radius = side * 0.14
+    if filled:
+        canvas.rounded_rectangle(body, radius=radius, fill=ink)
+    else:
+        canvas.rounded_rectangle(body, radius=radius, outline=ink, width=stroke)
+    saucer = (x0, y0 + side * 0.86, x0 + side * 0.8, y0 + side * 0.86 + stroke)
+    canvas.rounded_rectangle(saucer, radius=stroke / 2, fill=ink)
+
+
+def _star(canvas: ImageDraw.ImageDraw, box: tuple[float, float, float, float], ink: Rgb) -> None:
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    outer = min(x1 - x0, y1 - y0) / 2
+    points = [
+        (
+            cx + (outer if i % 2 == 0 else outer * 0.45) * cos(-pi / 2 + i * pi / 5),
+            cy + (outer if i % 2 == 0 else outer * 0.45) * sin(-pi / 2 + i * pi / 5),
+        )
+        for i in range(10)
+    ]
+    canvas.polygon(points, fill=ink)

@@ -1,0 +1,243 @@
+"""A member's store card as Apple's pass.json: pure, no I/O, no clock.
+
+Every key and type below is Apple's; a number where Apple expects a string (or the
+reverse) makes Wallet drop the pass without saying why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Rgb = tuple[int, int, int]
+
+_HEX = re.compile(r"#([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
+_CSS = re.compile(r"rgb\( *([0-9]{1,3}) *, *([0-9]{1,3}) *, *([0-9]{1,3}) *\)")
+# Shown under the QR code for a barista to read out; the whole barcode is 45 characters.
+_ALT_TEXT_HEAD, _ALT_TEXT_TAIL = 7, 4
+
+
+@dataclass(frozen=True)
+class PassContent:
+    """Everything a member's pass shows, already decided by the service."""
+
+    serial_number: str
+    pass_type_identifier: str
+    team_identifier: str
+    organization_name: str
+    description: str
+    program_name: str
+    kind: Literal["stamps", "points"]
+    stamps_required: int | None
+    reward_name: str | None
+    member_name: str | None
+    stamps: int
+    points: int
+    tier: str | None
+    rewards: tuple[tuple[str, str, str | None], ...]  # (reward_id, name, expires_at ISO)
+    barcode: str
+    web_service_url: str
+    authentication_token: str
+    program_url: str
+    how_to_earn: str
+    terms: str
+    background_color: str | None = None
+    foreground_color: str | None = None
+    label_color: str | None = None
+    logo_text: str | None = None
+    voided: bool = False
+    expiry_notice: str | None = None  # e.g. "120 points expire on 31 Dec"
+
+
+def parse_color(value: str) -> Rgb:
+    """ "#RRGGBB" or "rgb(r, g, b)" as three channels; raises ValueError otherwise."""
+    match = _HEX.fullmatch(value) or _CSS.fullmatch(value)
+    if match is None:
+        raise ValueError(f'a colour is "#RRGGBB" or "rgb(r, g, b)", not {value!r}')
+    base = 16 if value.startswith("#") else 10
+    red, green, blue = (int(part, base) for part in match.groups())
+    if max(red, green, blue) > 255:
+        raise ValueError(f"a colour channel is 0 to 255: {value!r}")
+    return red, green, blue
+
+
+def css_rgb(value: str) -> str:
+    """Apple's only colour syntax: "rgb(r, g, b)"."""
+    return "rgb({}, {}, {})".format(*parse_color(value))
+
+
+def rewards_summary(rewards: tuple[tuple[str, str, str | None], ...]) -> str:
+    """How many of each reward is ready, in the order first earned, or "None yet"."""
+    if not rewards:
+        return "None yet"
+    counts: dict[str, int] = {}
+    for _, name, _ in rewards:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{count} × {name}" for name, count in counts.items())
+
+
+def alt_text(barcode: str) -> str:
+    """The barcode shortened for display: its head and tail are enough to read out."""
+    if len(barcode) <= _ALT_TEXT_HEAD + _ALT_TEXT_TAIL + 1:
+        return barcode
+    return f"{barcode[:_ALT_TEXT_HEAD]}…{barcode[-_ALT_TEXT_TAIL:]}"
+
+
+def pass_json(content: PassContent) -> dict[str, Any]:
+    """Apple's pass.json for the member's store card.
+
+    Raises ValueError for an unknown kind, a malformed colour, or a barcode that
+    does not fit the barcode's declared ISO-8859-1 encoding.
+    """
+    if content.kind not in ("stamps", "points"):
+        raise ValueError(f'a program\'s kind is "stamps" or "points", not {content.kind!r}')
+    try:
+        content.barcode.encode("iso-8859-1")
+    except UnicodeEncodeError as exc:
+        raise ValueError("the barcode message must be ISO-8859-1 text") from exc
+
+    # Top-level keys: https://developer.apple.com/documentation/walletpasses/pass
+    # formatVersion is the number 1; the identifiers must match the signing certificate.
+    document: dict[str, Any] = {
+        "formatVersion": 1,
+        "passTypeIdentifier": content.pass_type_identifier,
+        "serialNumber": content.serial_number,
+        "teamIdentifier": content.team_identifier,
+        "organizationName": content.organization_name,
+        "description": content.description,
+        # A loyalty card belongs to one member: hide the share button (iOS 11+).
+        "sharingProhibited": True,
+    }
+    if content.logo_text is not None:
+        document["logoText"] = content.logo_text
+    # Colours: "rgb(r, g, b)" strings only, per the Pass page above; left out, Wallet chooses.
+    for key, value in (
+        ("backgroundColor", content.background_color),
+        ("foregroundColor", content.foreground_color),
+        ("labelColor", content.label_color),
+    ):
+        if value is not None:
+            document[key] = css_rgb(value)
+    if content.voided:
+        document["voided"] = True
+
+    # Updates: https://developer.apple.com/documentation/walletpasses/adding-a-web-service-to-update-passes
+    # The token (16+ characters) is the caller's; it must never change across updates.
+    document["webServiceURL"] = content.web_service_url
+    document["authenticationToken"] = content.authentication_token
+
+    # Store card fields: https://developer.apple.com/documentation/walletpasses/pass/storecard-data.dictionary
+    # and https://developer.apple.com/documentation/walletpasses/passfields; each field
+    # is a PassFieldContent: https://developer.apple.com/documentation/walletpasses/passfieldcontent
+    # A changeMessage must contain %@ (the new value); without one the holder is not told.
+    document["storeCard"] = {
+        "primaryFields": [_balance(content)],
+        "secondaryFields": _secondary(content),
+        "auxiliaryFields": _auxiliary(content),
+        "backFields": _back(content),
+    }
+
+    # Barcodes: https://developer.apple.com/documentation/walletpasses/pass/barcodes-data.dictionary
+    # The `barcodes` array (iOS 9+), not the deprecated single `barcode`.
+    document["barcodes"] = [
+        {
+            "format": "PKBarcodeFormatQR",
+            "message": content.barcode,
+            "messageEncoding": "iso-8859-1",
+            "altText": alt_text(content.barcode),
+        }
+    ]
+    return document
+
+
+def _balance(content: PassContent) -> dict[str, Any]:
+    if content.kind == "stamps":
+        shown = (
+            f"{content.stamps} / {content.stamps_required}"
+            if content.stamps_required
+            else str(content.stamps)
+        )
+        return {
+            "key": "balance",
+            "label": "STAMPS",
+            "value": shown,
+            "changeMessage": "You have %@ stamps",
+        }
+    # A number, not a string: Apple formats numbers for the phone's locale.
+    return {
+        "key": "balance",
+        "label": "POINTS",
+        "value": content.points,
+        "changeMessage": "You have %@ points",
+    }
+
+
+def _secondary(content: PassContent) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = []
+    if content.member_name:
+        fields.append({"key": "member", "label": "MEMBER", "value": content.member_name})
+    # Tiers count stamps on a stamp card too (API.md), so a tier shows for either kind.
+    if content.tier:
+        fields.append(
+            {
+                "key": "tier",
+                "label": "TIER",
+                "value": content.tier,
+                "changeMessage": "You are now %@",
+            }
+        )
+    return fields
+
+
+def _auxiliary(content: PassContent) -> list[dict[str, Any]]:
+    rewards: dict[str, Any] = {
+        "key": "rewards",
+        "label": "REWARDS READY",
+        "value": rewards_summary(content.rewards),
+    }
+    # Only a reward arriving is news: redeeming one at the till changes the value
+    # too, and "Reward ready: None yet" on the lock screen would be nonsense.
+    if content.rewards:
+        rewards["changeMessage"] = "Reward ready: %@"
+    fields = [rewards]
+    if content.kind == "stamps" and content.reward_name and content.stamps_required:
+        fields.append(
+            {
+                "key": "reward",
+                "label": f"EVERY {content.stamps_required} STAMPS",
+                "value": content.reward_name,
+            }
+        )
+    return fields
+
+
+def _back(content: PassContent) -> list[dict[str, Any]]:
+    # Back fields get Wallet's data detectors, so the program URL becomes a link.
+    fields: list[dict[str, Any]] = [
+        {"key": "how_to_earn", "label": "How to earn", "value": content.how_to_earn},
+    ]
+    if content.expiry_notice:
+        # A notice on change: the expiry reminder is the point of this field.
+        fields.append(
+            {
+                "key": "expiry",
+                "label": "Expiring soon",
+                "value": content.expiry_notice,
+                "changeMessage": "%@",
+            }
+        )
+    if content.rewards:
+        fields.append(
+            {
+                "key": "rewards_detail",
+                "label": "Your rewards",
+                "value": "\n".join(
+                    f"{name}, use by {expires_at[:10]}" if expires_at else name
+                    for _, name, expires_at in content.rewards
+                ),
+            }
+        )
+    fields.append({"key": "program", "label": content.program_name, "value": content.program_url})
+    fields.append({"key": "terms", "label": "Terms", "value": content.terms})
+    return fields
