@@ -31,6 +31,17 @@ class Settings:
     apple_certs_dir: str | None
     apple_secret_id: str | None
     pass_download_days: int
+    # Google Wallet: None API URL means the local run logs the calls it would make.
+    google_wallet_api_url: str | None
+    google_service_account_file: str | None
+    google_issuer_id: str
+    google_origins: tuple[str, ...]
+    google_keys_url: str
+    # Push delivery: None APNs endpoint means log the pushes it would send.
+    apns_endpoint: str | None
+    apns_ca_file: str | None
+    dead_letter_queue_url: str | None
+    delivery_max_attempts: int
 
 
 def _int(name: str, default: int) -> int:
@@ -41,12 +52,13 @@ def _int(name: str, default: int) -> int:
 def settings() -> Settings:
     """The process's settings; call `settings.cache_clear()` after changing the environment."""
     stage = os.environ.get("STAGE", "local")
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     return Settings(
         stage=stage,
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
         dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
         table_prefix=os.environ.get("TABLE_PREFIX", f"loyalty-{stage}-"),
-        public_base_url=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_base_url=public_base_url,
         secrets_dir=os.environ.get("SECRETS_DIR") or None,
         secrets_id=os.environ.get("SECRETS_ID") or None,
         jwt_audience=os.environ.get("JWT_AUDIENCE", "loyalty-api"),
@@ -60,4 +72,19 @@ def settings() -> Settings:
         apple_certs_dir=os.environ.get("APPLE_CERTS_DIR") or None,
         apple_secret_id=os.environ.get("APPLE_SECRET_ID") or None,
         pass_download_days=_int("PASS_DOWNLOAD_DAYS", 30),
+        google_wallet_api_url=os.environ.get("GOOGLE_WALLET_API_URL") or None,
+        google_service_account_file=os.environ.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
+        google_issuer_id=os.environ.get("GOOGLE_ISSUER_ID", "3388000000000000001"),
+        google_origins=tuple(
+            origin.strip()
+            for origin in os.environ.get("GOOGLE_ORIGINS", public_base_url).split(",")
+            if origin.strip()
+        ),
+        google_keys_url=os.environ.get(
+            "GOOGLE_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"
+        ),
+        apns_endpoint=os.environ.get("APNS_ENDPOINT") or None,
+        apns_ca_file=os.environ.get("APNS_CA_FILE") or None,
+        dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL") or None,
+        delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", 10),
     )

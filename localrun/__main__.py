@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def _environment(port: int) -> None:
     os.environ.setdefault("STAGE", "local")
     os.environ.setdefault("SECRETS_DIR", str(LOCAL / "secrets"))
     os.environ.setdefault("APPLE_CERTS_DIR", str(LOCAL / "certs"))
+    os.environ.setdefault("GOOGLE_SERVICE_ACCOUNT_FILE", str(LOCAL / "google-service-account.json"))
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     # The embedded server accepts any credentials; boto3 insists on some.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -33,6 +35,7 @@ def _prepare() -> None:
     from chalicelib.config import settings
     from chalicelib.store import db
     from chalicelib.wallet.apple import certs
+    from chalicelib.wallet.google import devkeys
 
     LOCAL.mkdir(exist_ok=True)
     if secrets.generate(Path(os.environ["SECRETS_DIR"])):
@@ -42,6 +45,12 @@ def _prepare() -> None:
         Path(config.apple_certs_dir), config.pass_type_identifier, config.team_identifier
     ):
         log.info("generated a dev Apple pass-signing chain in %s", config.apple_certs_dir)
+    if config.google_service_account_file and devkeys.generate_dev_service_account(
+        Path(config.google_service_account_file), "https://oauth2.googleapis.com/token"
+    ):
+        log.info(
+            "generated a dev Google service-account key in %s", config.google_service_account_file
+        )
     settings.cache_clear()
     secrets.secrets.cache_clear()
     db.bind()
@@ -70,6 +79,8 @@ def serve(_: argparse.Namespace) -> int:
     from localrun.wsgi import serve as make_server
 
     server = make_server(app, "127.0.0.1", port)
+    worker = DeliveryWorker()
+    worker.start()
     base_url = f"http://127.0.0.1:{port}"
     demo = seed(LOCAL, base_url, os.environ["DYNAMODB_ENDPOINT"])
     (LOCAL / "demo.json").write_text(json.dumps(demo, indent=2) + "\n")
@@ -87,10 +98,36 @@ def serve(_: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
+        worker.stop()
         server.close()
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+class DeliveryWorker(threading.Thread):
+    """The local run's outbox delivery: the deployed sweeper's code, every half second."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(name="outbox-delivery", daemon=True)
+        self._interval = interval
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        from chalicelib.push import delivery
+
+        while not self._stopping.wait(self._interval):
+            try:
+                outcomes = delivery.sweep()
+            except Exception:
+                log.exception("outbox sweep failed; trying again")
+                continue
+            if outcomes:
+                log.info("outbox: %s", outcomes)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=10)
 
 
 def _use_running_store() -> None:

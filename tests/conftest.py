@@ -33,6 +33,7 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from chalicelib import secrets
     from chalicelib.config import settings
     from chalicelib.wallet.apple import certs
+    from chalicelib.wallet.google import devkeys
 
     folder = tmp_path_factory.mktemp("secrets")
     secrets.generate(folder)
@@ -40,9 +41,13 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["APPLE_CERTS_DIR"] = str(folder / "certs")
     settings.cache_clear()
     config = settings()
-    certs.generate_dev_chain(
-        folder / "certs", config.pass_type_identifier, config.team_identifier
+    certs.generate_dev_chain(folder / "certs", config.pass_type_identifier, config.team_identifier)
+    # A dev Google key signs the save links; no GOOGLE_WALLET_API_URL: calls are logged.
+    os.environ["GOOGLE_SERVICE_ACCOUNT_FILE"] = str(folder / "google.json")
+    devkeys.generate_dev_service_account(
+        folder / "google.json", "https://oauth2.googleapis.com/token"
     )
+    settings.cache_clear()
     secrets.secrets.cache_clear()
     return folder
 

@@ -44,7 +44,7 @@ def register(device_id: str, pass_type: str, serial: str, push_token: str, auth:
 
     Beyond MAX_DEVICES_PER_PASS the oldest registration of the pass is dropped.
     """
-    pass_tokens.check_auth(_member(pass_type, serial), auth)
+    member = pass_tokens.check_auth(_member(pass_type, serial), auth)
     _check(device_id, "deviceLibraryIdentifier")
     if not _PUSH_TOKEN.fullmatch(push_token or ""):
         raise BadRequest("pushToken: not a push token")
@@ -67,6 +67,7 @@ def register(device_id: str, pass_type: str, serial: str, push_token: str, auth:
         key,
         serial=serial,
         pass_type=pass_type,
+        program_id=member.program_id,
         push_token=push_token,
         created_at=now,
         updated_at=now,

@@ -55,7 +55,7 @@ from chalicelib.store.convert import (
     card_of,
     entry_item,
     next_pass_second,
-    outbox_item,
+    pass_outbox,
     reward_from_json,
     reward_maps,
     stat_actions,
@@ -324,7 +324,7 @@ def _build(
     # [3] the ledger entry
     tx.save(entry, condition=TransactionItem.sk.does_not_exist())
     # [4] the outbox: one record per member, so changes before delivery coalesce
-    tx.save(outbox_item(member, version + 1, change.type, moment))
+    pass_outbox(tx, member, version + 1, change.type, moment, notify=bool(outcome.rewards_unlocked))
     # [5] the day's statistics, on a random shard
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311

@@ -22,7 +22,7 @@ from chalicelib.store import transact
 from chalicelib.store.convert import (
     entry_item,
     next_pass_second,
-    outbox_item,
+    pass_outbox,
     reward_maps,
     stat_actions,
 )
@@ -129,7 +129,7 @@ def enrol(
             name="claim",
         )
         tx.save(member, condition=MemberItem.member_id.does_not_exist())
-        tx.save(outbox_item(member, 1, "enrolment", moment))
+        pass_outbox(tx, member, 1, "enrolment", moment)
         shard = f"{program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
         tx.update(
             StatItem(shard, moment.today.isoformat()),
@@ -229,4 +229,4 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
     )
     if member.email:
         tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
-    tx.save(outbox_item(member, version + 1, "erasure", moment))
+    pass_outbox(tx, member, version + 1, "erasure", moment)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, ids
+from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.services.auth import Principal
-from chalicelib.store.models import ProgramItem
+from chalicelib.store import transact
+from chalicelib.store.convert import outbox_actions
+from chalicelib.store.models import OutboxItem, ProgramItem
 
 
 def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
@@ -39,17 +42,36 @@ def program_view(item: ProgramItem) -> dict[str, Any]:
 
 
 def create_program(principal: Principal, program: Program) -> ProgramItem:
-    now = clock.iso(clock.now())
+    """A new program, and its Google Wallet class queued for creation (one transaction)."""
+    now = clock.now()
     item = ProgramItem(
         ids.new_id(),
         merchant_id=principal.merchant_id,
         document=json.dumps(program.document()),
         version=1,
-        created_at=now,
-        updated_at=now,
+        created_at=clock.iso(now),
+        updated_at=clock.iso(now),
+        pass_second=int(now.timestamp()),
     )
-    item.save(condition=ProgramItem.program_id.does_not_exist())
+
+    def build(tx: transact.Write) -> None:
+        tx.save(item, condition=ProgramItem.program_id.does_not_exist(), name="program")
+        _class_outbox(tx, item, 1, "created", now)
+
+    transact.write(build)
     return item
+
+
+def _class_outbox(
+    tx: transact.Write, item: ProgramItem, version: int, reason: str, now: datetime
+) -> None:
+    # The moment's day is not used by the outbox: only its instant.
+    moment = Moment(now=now, today=now.date())
+    tx.update(
+        OutboxItem(f"class#{item.program_id}"),
+        actions=outbox_actions("class", item.program_id, item.merchant_id, version, reason, moment),
+        name="outbox",
+    )
 
 
 def load_program(program_id: str, merchant_id: str | None = None) -> ProgramItem:
@@ -88,23 +110,31 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
         raise invalid_from(exc) from exc
     version = int(item.version)
     now = clock.now()
-    try:
-        item.update(
+    document = json.dumps(program.document())
+    # What shows on every pass may have changed: their Last-Modified rises.
+    pass_second = max(int(now.timestamp()), int(item.pass_second or 0) + 1)
+
+    def build(tx: transact.Write) -> None:
+        tx.update(
+            item,
             actions=[
-                ProgramItem.document.set(json.dumps(program.document())),
+                ProgramItem.document.set(document),
                 ProgramItem.version.set(version + 1),
                 ProgramItem.updated_at.set(clock.iso(now)),
-                # What shows on every pass may have changed: their Last-Modified rises.
-                ProgramItem.pass_second.set(
-                    max(int(now.timestamp()), int(item.pass_second or 0) + 1)
-                ),
+                ProgramItem.pass_second.set(pass_second),
             ],
             condition=ProgramItem.version == version,
+            name="program",
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("The program changed meanwhile: read it and try again.") from exc
-        raise
+        # A design change patches the Google class once, not every object.
+        _class_outbox(tx, item, version + 1, "changed", now)
+
+    try:
+        transact.write(build)
+    except transact.Cancelled as exc:
+        raise Conflict("The program changed meanwhile: read it and try again.") from exc
+    item.document, item.version = document, version + 1
+    item.updated_at, item.pass_second = clock.iso(now), pass_second
     forget_program(program_id)
     return item
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.expressions.update import Action
@@ -74,17 +76,65 @@ def entry_item(
     )
 
 
-def outbox_item(member: MemberItem, version: int, reason: str, moment: Moment) -> OutboxItem:
-    """The pass update a change owes the member's phones (one per member: they coalesce)."""
-    return OutboxItem(
-        f"pass#{member.member_id}",
-        member_id=member.member_id,
-        merchant_id=member.merchant_id,
-        program_id=member.program_id,
-        member_version=version,
-        reason=reason,
-        created_at=moment.iso,
-        attempts=0,
+OUTBOX_SHARDS = 16
+# Changes to one pass within this window give one push (the phone fetches the latest).
+COALESCE_SECONDS = 2
+
+
+def outbox_shard(key: str) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+
+
+def outbox_actions(
+    kind: str,
+    program_id: str,
+    merchant_id: str,
+    version: int,
+    reason: str,
+    moment: Moment,
+    member_id: str | None = None,
+    notify: bool = False,
+) -> list[Action]:
+    """Set (or coalesce into) the outbox item of a pass or a class.
+
+    An update, not a put: a `notify` left by an earlier change survives a later one.
+    """
+    due = (moment.now + timedelta(seconds=COALESCE_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    actions = [
+        OutboxItem.kind.set(kind),
+        OutboxItem.program_id.set(program_id),
+        OutboxItem.merchant_id.set(merchant_id),
+        OutboxItem.version.set(version),
+        OutboxItem.reason.set(reason),
+        OutboxItem.created_at.set(OutboxItem.created_at | moment.iso),
+        OutboxItem.due_at.set(due),
+        OutboxItem.shard.set(outbox_shard(f"{kind}#{member_id or program_id}")),
+        OutboxItem.attempts.set(0),
+    ]
+    if member_id is not None:
+        actions.append(OutboxItem.member_id.set(member_id))
+    if notify:
+        actions.append(OutboxItem.notify.set(True))
+    return actions
+
+
+def pass_outbox(
+    tx: Any, member: MemberItem, version: int, reason: str, moment: Moment, notify: bool = False
+) -> None:
+    """Add to `tx` the pass update a member's change owes the phones and Google."""
+    tx.update(
+        OutboxItem(f"pass#{member.member_id}"),
+        actions=outbox_actions(
+            "pass",
+            member.program_id,
+            member.merchant_id,
+            version,
+            reason,
+            moment,
+            member_id=member.member_id,
+            notify=notify,
+        ),
+        name="outbox",
     )
 
 

@@ -78,6 +78,7 @@ class UniqueItem(Model):
 
     key = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # for claims that lapse (callback nonces)
 
 
 class ProgramsByMerchant(GlobalSecondaryIndex["ProgramItem"]):
@@ -114,6 +115,17 @@ class RewardMap(MapAttribute):
     transaction_id = UnicodeAttribute()  # the ledger entry that unlocked it
     unlocked_at = UnicodeAttribute()
     expires_at = UnicodeAttribute(null=True)
+
+
+class MembersByProgram(GlobalSecondaryIndex["MemberItem"]):
+    """A program's members (counted for a fan-out; walked by the scheduled jobs)."""
+
+    class Meta:
+        index_name = "by_program"
+        projection = KeysOnlyProjection()
+
+    program_id = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
 
 
 class MembersByEmail(GlobalSecondaryIndex["MemberItem"]):
@@ -165,7 +177,9 @@ class MemberItem(Model):
     # from a secret when a pass is built, never stored).
     apple_token_hash = UnicodeAttribute(null=True)
     google_saved = BooleanAttribute(default=False)
+    google_notices = UnicodeAttribute(null=True)  # JSON: when its last notices went out
     by_email = MembersByEmail()
+    by_program = MembersByProgram()
 
 
 class TransactionsById(GlobalSecondaryIndex["TransactionItem"]):
@@ -224,25 +238,45 @@ class IdempotencyItem(Model):
     expires_at = TTLAttribute()
 
 
-class OutboxItem(Model):
-    """A pass that must be brought up to date on the member's phones.
+class OutboxPending(GlobalSecondaryIndex["OutboxItem"]):
+    """The sweeper's view: what is due, by shard, oldest first (never a Scan)."""
 
-    One item per member: changes made before delivery coalesce into one push.
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    shard = NumberAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class OutboxItem(Model):
+    """Something the phones or Google must be told: a member's pass, or a program's class.
+
+    One item per pass (`pass#member_id`) or class (`class#program_id`): changes
+    made before delivery update the same item, so they coalesce into one push.
+    Delivery deletes it on the condition that `version` is still the one it
+    delivered; a newer change keeps it pending.
     """
 
     class Meta:
         table_name = "outbox"  # prefixed by store.db.bind
         billing_mode = "PAY_PER_REQUEST"
 
-    outbox_id = UnicodeAttribute(hash_key=True)  # pass#member_id
-    kind = UnicodeAttribute(default="pass_update")
-    member_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # pass | class
+    member_id = UnicodeAttribute(null=True)
     merchant_id = UnicodeAttribute()
     program_id = UnicodeAttribute()
-    member_version = NumberAttribute()
+    version = NumberAttribute()
     reason = UnicodeAttribute()
+    # A coalesced change unlocked a reward: worth one of Google's 3 notices a day.
+    notify = BooleanAttribute(default=False)
     created_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    shard = NumberAttribute()
     attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    pending = OutboxPending()
 
 
 class LoginAttemptItem(Model):
@@ -308,6 +342,17 @@ class StaffDayItem(Model):
     by_merchant = StaffDaysByMerchant()
 
 
+class RegistrationsByProgram(GlobalSecondaryIndex["RegistrationItem"]):
+    """A design change's fan-out: every device of a program, page by page."""
+
+    class Meta:
+        index_name = "by_program"
+        projection = AllProjection()
+
+    program_id = UnicodeAttribute(hash_key=True)
+    pass_key = UnicodeAttribute(range_key=True)
+
+
 class RegistrationsBySerial(GlobalSecondaryIndex["RegistrationItem"]):
     """Every device holding a pass: the push fan-out and the per-pass bound."""
 
@@ -330,10 +375,31 @@ class RegistrationItem(Model):
     pass_key = UnicodeAttribute(range_key=True)  # passTypeIdentifier#serialNumber
     serial = UnicodeAttribute()
     pass_type = UnicodeAttribute()
+    program_id = UnicodeAttribute()
     push_token = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_serial = RegistrationsBySerial()
+    by_program = RegistrationsByProgram()
+
+
+class JobItem(Model):
+    """A background job's progress: GET /v1/jobs/{job_id}. Resumable from `cursor`."""
+
+    class Meta:
+        table_name = "jobs"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # pass_updates
+    status = UnicodeAttribute()  # running | done
+    members = NumberAttribute(default=0)
+    devices_done = NumberAttribute(default=0)
+    cursor = UnicodeAttribute(null=True)  # JSON LastEvaluatedKey of the page to do next
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -349,4 +415,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     StatItem,
     StaffDayItem,
     RegistrationItem,
+    JobItem,
 )

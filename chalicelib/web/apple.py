@@ -150,6 +150,7 @@ def device_log(call: Call) -> Response:
     "/v1/programs/{program_id}/images/{image_file}",
     "GET",
     summary="A program's image (logo.png, icon.png, strip.png), for Google Wallet and pages",
+    also=(304,),
     errors=(404,),
     content_type="image/png",
 )

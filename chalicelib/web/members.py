@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.domain.roles import Role
-from chalicelib.services import members, pass_tokens
+from chalicelib.services import google_wallet, members, pass_tokens
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
     EnrolmentIn,
@@ -38,7 +38,7 @@ def enrol(call: Call, program_id: str) -> object:
         "member": members.member_view(enrolment.member),
         "passes": {
             "apple_url": pass_tokens.download_url(enrolment.member.member_id),
-            "google_save_url": None,
+            "google_save_url": google_wallet.save_url(enrolment.member.member_id),
         },
     }
     return json_response(payload, 201 if enrolment.created else 200)

@@ -94,7 +94,7 @@ def test_the_downloaded_pass_verifies_against_the_dev_root(client, member, tmp_p
         archive.extractall(tmp_path)
     root = Path(os.environ["APPLE_CERTS_DIR"]) / "root.pem"
 
-    result = subprocess.run(  # noqa: S603 - fixed arguments
+    result = subprocess.run(
         [
             "openssl",
             "cms",

@@ -1,0 +1,158 @@
+"""Google Wallet in the service: the client, the class and object of a program and member,
+the save link, and the notification budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import clock
+from chalicelib.config import settings
+from chalicelib.domain import barcode
+from chalicelib.secrets import secrets
+from chalicelib.services.members import member_view
+from chalicelib.services.programs import load_program
+from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
+from chalicelib.wallet.google import objects, savelink
+from chalicelib.wallet.google.client import GoogleWalletError, LoggingClient, WalletClient
+
+log = logging.getLogger(__name__)
+
+NOTICES_PER_DAY = 3  # Google refuses a 4th TEXT_AND_NOTIFY message within 24 hours
+
+
+@lru_cache(maxsize=1)
+def client() -> WalletClient | LoggingClient:
+    """The REST client; without GOOGLE_WALLET_API_URL, one that logs what it would send."""
+    config = settings()
+    if not config.google_wallet_api_url:
+        return LoggingClient()
+    if not config.google_service_account_file:
+        raise RuntimeError("GOOGLE_WALLET_API_URL is set but GOOGLE_SERVICE_ACCOUNT_FILE is not")
+    return WalletClient.from_service_account_file(
+        config.google_wallet_api_url, config.google_service_account_file
+    )
+
+
+@lru_cache(maxsize=1)
+def service_account() -> dict[str, Any] | None:
+    path = settings().google_service_account_file
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def object_id(member_id: str) -> str:
+    return f"{settings().google_issuer_id}.{member_id}"
+
+
+def class_id(program_id: str) -> str:
+    return f"{settings().google_issuer_id}.{program_id}"
+
+
+def save_url(member_id: str) -> str | None:
+    """The "Save to Google Wallet" link: a JWT naming the object inserted by id."""
+    account = service_account()
+    if account is None:
+        return None
+    return savelink.save_url(account, object_id(member_id), list(settings().google_origins))
+
+
+def class_body(item: ProgramItem) -> dict[str, Any]:
+    config = settings()
+    merchant = MerchantItem.get(item.merchant_id)
+    base = config.public_base_url
+    return objects.loyalty_class(
+        config.google_issuer_id,
+        item.program_id,
+        json.loads(item.document),
+        merchant.name,
+        f"{base}/v1/programs/{item.program_id}/images/logo.png",
+        f"{base}/google/callbacks",
+    )
+
+
+def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
+    stamps = program.get("stamps")
+    return objects.loyalty_object(
+        settings().google_issuer_id,
+        member.program_id,
+        member_view(member),
+        barcode.sign(member.member_id, secrets().barcode_key),
+        stamps["required"] if stamps else None,
+        bool(member.erased),
+    )
+
+
+def sync_class(program_id: str) -> None:
+    """Create or patch the program's class: one call, whatever the number of members."""
+    item = load_program(program_id)
+    client().patch_class(class_id(program_id), class_body(item))
+
+
+def sync_object(member: MemberItem, notify: bool) -> None:
+    """Patch the member's object (a 404 turns into an insert); notify within the budget."""
+    item = load_program(member.program_id)
+    body = object_body(member, json.loads(item.document))
+    try:
+        client().patch_object(object_id(member.member_id), body)
+    except GoogleWalletError as exc:
+        if exc.status != 404:
+            raise
+        # The object's class is not there yet (its own outbox item may come later).
+        sync_class(member.program_id)
+        client().patch_object(object_id(member.member_id), body)
+    if notify and not member.erased and take_notice(member.member_id):
+        rewards = [r.name for r in member.rewards or []]
+        client().add_message(
+            object_id(member.member_id),
+            {
+                "header": "Reward ready",
+                "body": f"{rewards[-1] if rewards else 'A reward'} is waiting for you.",
+                "messageType": "TEXT_AND_NOTIFY",
+            },
+        )
+
+
+def take_notice(member_id: str) -> bool:
+    """Spend one of the member's 3 notices per 24 hours; False when none is left.
+
+    The budget lives on the member item under its own condition (not the member's
+    version), so it never races a stamp; beyond it, updates go out silently.
+    """
+    now = clock.now()
+    since = clock.iso(now - timedelta(hours=24))
+    for _ in range(3):
+        member = MemberItem.get(member_id, consistent_read=True)
+        recent = [t for t in json.loads(member.google_notices or "[]") if t > since]
+        if len(recent) >= NOTICES_PER_DAY:
+            return False
+        try:
+            member.update(
+                actions=[MemberItem.google_notices.set(json.dumps([*recent, clock.iso(now)]))],
+                condition=(MemberItem.google_notices == member.google_notices)
+                if member.google_notices
+                else MemberItem.google_notices.does_not_exist(),
+            )
+            return True
+        except UpdateError:
+            continue  # another delivery took one meanwhile: count again
+    return False
+
+
+def record_saved(member_id: str, saved: bool) -> None:
+    """A save or delete callback: whether the member holds a Google pass."""
+    try:
+        MemberItem(member_id).update(
+            actions=[MemberItem.google_saved.set(saved)],
+            condition=MemberItem.member_id.exists(),
+        )
+    except UpdateError:
+        log.info("callback for an unknown member %s", member_id)

@@ -1,0 +1,26 @@
+"""GET /v1/health: is the service up, and is delivery keeping up."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from chalicelib.push import delivery
+from chalicelib.web.routing import Api, Call
+
+api = Api(__name__, tag="meta")
+
+
+class Outbox(BaseModel):
+    pending: int
+    oldest_age_seconds: float | None
+    outcomes: dict[str, int]
+
+
+class Health(BaseModel):
+    status: str
+    outbox: Outbox
+
+
+@api.route("/v1/health", "GET", summary="Service health and the delivery backlog", response=Health)
+def health(call: Call) -> dict:
+    return {"status": "ok", "outbox": delivery.backlog()}
