@@ -85,6 +85,8 @@ class Tier(_Strict):
 class Expiry(_Strict):
     mode: Literal["never", "after_days", "inactivity_days", "end_of_month", "end_of_year"]
     days: Days | None = None
+    # Days ahead that the pass warns of points about to expire (7 when absent).
+    warning_days: int | None = Field(default=None, ge=0, le=365)
 
     @model_validator(mode="after")
     def _check(self) -> Expiry:

@@ -7,6 +7,9 @@ still due after a failure); the local run calls `sweep` from a background thread
     pass#member   Apple: push `{}` to every registered device (they then fetch the pass)
                   Google: patch the member's object; notify when a reward unlocked
     class#program Google: patch the program's class (a design change: once, not per member)
+    fanout#job    Apple: a program change, pushed to every device of the program, a page
+                  of registrations at a time; the job's cursor advances only after a
+                  page is pushed, so a worker killed mid-page repeats at most that page
 
 An item is deleted only on the condition that its `version` is still the one
 delivered: a change made meanwhile keeps it pending for the next round. A failed
@@ -33,7 +36,7 @@ from chalicelib.config import settings
 from chalicelib.push.apns import ApnsClient, LoggingPusher, Outcome
 from chalicelib.services import google_wallet
 from chalicelib.store.convert import OUTBOX_SHARDS
-from chalicelib.store.models import MemberItem, OutboxItem, RegistrationItem
+from chalicelib.store.models import JobItem, MemberItem, OutboxItem, RegistrationItem
 
 log = logging.getLogger(__name__)
 stats: Counter[str] = Counter()  # per outcome, for /v1/health and the logs
@@ -61,8 +64,14 @@ def _client_certificate() -> tuple[str, str]:
     """The Pass Type ID certificate and key as files, as TLS wants them."""
     config = settings()
     if config.apple_certs_dir:
+        # TLS sends the chain: the pass certificate, then the WWDR intermediate.
         folder = Path(config.apple_certs_dir)
-        return str(folder / "pass.pem"), str(folder / "pass.key")
+        chain = folder / "apns-chain.pem"
+        if not chain.exists():
+            chain.write_bytes(
+                (folder / "pass.pem").read_bytes() + (folder / "wwdr.pem").read_bytes()
+            )
+        return str(chain), str(folder / "pass.key")
     from cryptography.hazmat.primitives import serialization
 
     from chalicelib.services.passes import signer
@@ -70,7 +79,10 @@ def _client_certificate() -> tuple[str, str]:
     loaded = signer()
     folder = Path("/tmp/apns")  # noqa: S108 - Lambda's only writable place
     folder.mkdir(exist_ok=True, mode=0o700)
-    (folder / "pass.pem").write_bytes(loaded.certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "pass.pem").write_bytes(
+        loaded.certificate.public_bytes(serialization.Encoding.PEM)
+        + loaded.intermediate.public_bytes(serialization.Encoding.PEM)
+    )
     key = folder / "pass.key"
     key.write_bytes(
         loaded.private_key.private_bytes(
@@ -90,6 +102,8 @@ def deliver(outbox_id: str) -> str:
     except OutboxItem.DoesNotExist:
         return "gone"
     try:
+        if item.kind == "fanout":
+            return _deliver_fanout(item)
         ok = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
         error = None if ok else "some devices or Google not reached"
     except Exception as exc:
@@ -123,7 +137,11 @@ def _deliver_pass(item: OutboxItem) -> bool:
 
 
 def _push_devices(serial: str) -> bool:
-    registrations = list(RegistrationItem.by_serial.query(serial))
+    return _push_tokens(list(RegistrationItem.by_serial.query(serial)))
+
+
+def _push_tokens(registrations: list[RegistrationItem]) -> bool:
+    """Push every registration; drop the ones APNs says are gone; False if any must retry."""
     if not registrations:
         return True
     results = pusher().push_many([r.push_token for r in registrations])
@@ -147,6 +165,41 @@ def _push_devices(serial: str) -> bool:
         elif result.outcome == Outcome.REJECTED:
             log.error("APNs rejected a push: %s %s", result.status, result.reason)
     return ok
+
+
+FANOUT_PAGE = 1000
+
+
+def _deliver_fanout(item: OutboxItem) -> str:
+    """Push one page of the program's devices; 'more' until the last page, then 'delivered'."""
+    job = JobItem.get(item.reason, consistent_read=True)  # the outbox's reason is the job id
+    cursor = json.loads(job.cursor) if job.cursor else None
+    page = RegistrationItem.by_program.query(
+        item.program_id, limit=FANOUT_PAGE, last_evaluated_key=cursor
+    )
+    registrations = list(page)
+    ok = _push_tokens(registrations)
+    if not ok:
+        _retry_later(item, "some devices not reached")
+        return "retry"
+    now = clock.iso(clock.now())
+    done = page.last_evaluated_key is None
+    job.update(
+        actions=[
+            JobItem.devices_done.add(len(registrations)),
+            JobItem.cursor.set(json.dumps(page.last_evaluated_key))
+            if not done
+            else JobItem.cursor.remove(),
+            JobItem.status.set("done" if done else "running"),
+            JobItem.updated_at.set(now),
+        ]
+    )
+    if not done:
+        stats["fanout_pages"] += 1
+        return "more"
+    item.delete()
+    stats["delivered"] += 1
+    return "delivered"
 
 
 def _deliver_class(item: OutboxItem) -> bool:
@@ -200,7 +253,11 @@ def sweep(limit: int = 200, now: datetime | None = None) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     for shard in range(OUTBOX_SHARDS):
         for item in OutboxItem.pending.query(shard, OutboxItem.due_at <= due, limit=limit):
-            outcomes[deliver(item.outbox_id)] += 1
+            outcome = deliver(item.outbox_id)
+            while outcome == "more":  # a fan-out: its next page straight away
+                outcomes["fanout_page"] += 1
+                outcome = deliver(item.outbox_id)
+            outcomes[outcome] += 1
     return dict(outcomes)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib import clock
@@ -25,6 +26,7 @@ def merchant_zone(merchant_id: str) -> ZoneInfo:
     return zone
 
 
-def moment_for(merchant_id: str) -> Moment:
-    now, zone = clock.now(), merchant_zone(merchant_id)
+def moment_for(merchant_id: str, at: datetime | None = None) -> Moment:
+    """Now (or `at`, for a scheduled job's pretended day) in the merchant's zone."""
+    now, zone = at or clock.now(), merchant_zone(merchant_id)
     return Moment(now=now, today=now.astimezone(zone).date(), zone=zone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.services.auth import Principal
 from chalicelib.store import transact
 from chalicelib.store.convert import outbox_actions
-from chalicelib.store.models import OutboxItem, ProgramItem
+from chalicelib.store.models import JobItem, MemberItem, OutboxItem, ProgramItem
 
 
 def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
@@ -98,8 +99,26 @@ def _merge(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) -> ProgramItem:
-    """Apply a merge patch; the result is validated whole, and `kind` cannot change."""
+# The parts of a program that show on its passes: a change to one of them is fanned
+# out to every registered device (limits and tier windows do not show).
+VISIBLE_SECTIONS = ("name", "stamps", "points", "tiers", "design", "welcome", "birthday", "expiry")
+
+
+@dataclass(frozen=True)
+class PassUpdates:
+    job_id: str
+    members: int
+
+
+def patch_program(
+    principal: Principal, program_id: str, patch: dict[str, Any]
+) -> tuple[ProgramItem, PassUpdates | None]:
+    """Apply a merge patch; the result is validated whole, and `kind` cannot change.
+
+    A change that shows on the pass starts a job that pushes every registered
+    device of the program (progress at GET /v1/jobs/{job_id}); the class at
+    Google is patched once, which reaches every saved object.
+    """
     item = load_program(program_id, principal.merchant_id)
     current = json.loads(item.document)
     if "kind" in patch and patch["kind"] != current["kind"]:
@@ -111,6 +130,9 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
     version = int(item.version)
     now = clock.now()
     document = json.dumps(program.document())
+    new = program.document()
+    visible = any(current.get(key) != new.get(key) for key in VISIBLE_SECTIONS)
+    job = _fanout_job(item, now) if visible else None
     # What shows on every pass may have changed: their Last-Modified rises.
     pass_second = max(int(now.timestamp()), int(item.pass_second or 0) + 1)
 
@@ -128,6 +150,16 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
         )
         # A design change patches the Google class once, not every object.
         _class_outbox(tx, item, version + 1, "changed", now)
+        if job is not None:
+            tx.save(job, name="job")
+            moment = Moment(now=now, today=now.date())
+            tx.update(
+                OutboxItem(f"fanout#{job.job_id}"),
+                actions=outbox_actions(
+                    "fanout", item.program_id, item.merchant_id, 1, job.job_id, moment
+                ),
+                name="fanout",
+            )
 
     try:
         transact.write(build)
@@ -136,7 +168,33 @@ def patch_program(principal: Principal, program_id: str, patch: dict[str, Any]) 
     item.document, item.version = document, version + 1
     item.updated_at, item.pass_second = clock.iso(now), pass_second
     forget_program(program_id)
-    return item
+    return item, PassUpdates(job.job_id, int(job.members)) if job else None
+
+
+def _fanout_job(item: ProgramItem, now: datetime) -> JobItem:
+    # Counted on the keys-only index: a count, not a read of the members.
+    members = MemberItem.by_program.count(item.program_id)
+    return JobItem(
+        ids.new_id(),
+        merchant_id=item.merchant_id,
+        program_id=item.program_id,
+        kind="pass_updates",
+        status="running",
+        members=members,
+        devices_done=0,
+        created_at=clock.iso(now),
+        updated_at=clock.iso(now),
+    )
+
+
+def load_job(principal: Principal, job_id: str) -> JobItem:
+    try:
+        job = JobItem.get(job_id, consistent_read=True)
+    except JobItem.DoesNotExist:
+        job = None
+    if job is None or job.merchant_id != principal.merchant_id:
+        raise NotFound("No such job.")
+    return job
 
 
 def list_programs(

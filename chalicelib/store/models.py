@@ -138,6 +138,46 @@ class MembersByEmail(GlobalSecondaryIndex["MemberItem"]):
     email_key = UnicodeAttribute(hash_key=True)
 
 
+# The scheduled jobs' indexes. The hash key is `<day>#<shard 0..15>` (`<MM-DD>#<shard>`
+# for birthdays), so one day's members spread over 16 partitions; the range key is
+# the merchant's UTC offset in minutes, so that a run takes only the members whose
+# zone has reached that day (offset >= that day's midnight - now). Keys only: the
+# job reads the member itself inside the ledger's transaction anyway.
+
+
+class MembersByExpiryDue(GlobalSecondaryIndex["MemberItem"]):
+    """The expiry job: points or rewards to expire, or a warning to show, that day."""
+
+    class Meta:
+        index_name = "by_expiry_due"
+        projection = KeysOnlyProjection()
+
+    expiry_key = UnicodeAttribute(hash_key=True)
+    expiry_offset = NumberAttribute(range_key=True)
+
+
+class MembersByTierDue(GlobalSecondaryIndex["MemberItem"]):
+    """The tier review: a held tier's oldest earning leaves the window that day."""
+
+    class Meta:
+        index_name = "by_tier_due"
+        projection = KeysOnlyProjection()
+
+    tier_key = UnicodeAttribute(hash_key=True)
+    tier_offset = NumberAttribute(range_key=True)
+
+
+class MembersByBirthday(GlobalSecondaryIndex["MemberItem"]):
+    """The birthday job: `<MM-DD>#<shard>`, every year."""
+
+    class Meta:
+        index_name = "by_birthday"
+        projection = KeysOnlyProjection()
+
+    birthday_key = UnicodeAttribute(hash_key=True)
+    birthday_offset = NumberAttribute(range_key=True)
+
+
 class MemberItem(Model):
     """A member of one program: their balances, rewards ready, and what the rules need."""
 
@@ -178,8 +218,21 @@ class MemberItem(Model):
     apple_token_hash = UnicodeAttribute(null=True)
     google_saved = BooleanAttribute(default=False)
     google_notices = UnicodeAttribute(null=True)  # JSON: when its last notices went out
+    # Points by expiry date (domain.expiry's lots, JSON): each keeps the expiry
+    # decided when it was earned. Written with every change of the points balance.
+    point_lots = UnicodeAttribute(null=True)
+    # The scheduled jobs' indexes (absent: nothing due); see _DueIndex.
+    expiry_key = UnicodeAttribute(null=True)
+    expiry_offset = NumberAttribute(null=True)
+    tier_key = UnicodeAttribute(null=True)
+    tier_offset = NumberAttribute(null=True)
+    birthday_key = UnicodeAttribute(null=True)
+    birthday_offset = NumberAttribute(null=True)
     by_email = MembersByEmail()
     by_program = MembersByProgram()
+    by_expiry_due = MembersByExpiryDue()
+    by_tier_due = MembersByTierDue()
+    by_birthday = MembersByBirthday()
 
 
 class TransactionsById(GlobalSecondaryIndex["TransactionItem"]):
@@ -402,6 +455,27 @@ class JobItem(Model):
     updated_at = UnicodeAttribute()
 
 
+class JobRunItem(Model):
+    """A scheduled job's checkpoint: one per job, merchant-local day and index shard.
+
+    `cursor` is the index key of the last member handled, so a run cut off by
+    Lambda's time limit resumes after it; `done` once every zone has passed the day
+    and the shard was read to its end.
+    """
+
+    class Meta:
+        table_name = "job_runs"  # prefixed by store.db.bind
+        billing_mode = "PAY_PER_REQUEST"
+
+    run_key = UnicodeAttribute(hash_key=True)  # <job>#<YYYY-MM-DD>
+    shard = NumberAttribute(range_key=True)
+    cursor = UnicodeAttribute(null=True)  # JSON ExclusiveStartKey
+    done = BooleanAttribute(default=False)
+    members = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     MerchantItem,
     StaffItem,
@@ -416,4 +490,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     StaffDayItem,
     RegistrationItem,
     JobItem,
+    JobRunItem,
 )

@@ -6,7 +6,14 @@ from chalicelib.domain.roles import Role
 from chalicelib.services import programs
 from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call
-from chalicelib.web.schemas import ListQuery, ProgramIn, ProgramList, ProgramOut, ProgramPatch
+from chalicelib.web.schemas import (
+    JobOut,
+    ListQuery,
+    ProgramIn,
+    ProgramList,
+    ProgramOut,
+    ProgramPatch,
+)
 
 api = Api(__name__, tag="programs")
 
@@ -36,7 +43,33 @@ def create_program(call: Call) -> dict:
 )
 def patch_program(call: Call, program_id: str) -> dict:
     patch = call.body.model_dump(mode="json")
-    return programs.program_view(programs.patch_program(call.me, program_id, patch))
+    item, updates = programs.patch_program(call.me, program_id, patch)
+    view = programs.program_view(item)
+    if updates is not None:
+        view["pass_updates"] = {"job_id": updates.job_id, "members": updates.members}
+    return view
+
+
+@api.route(
+    "/v1/jobs/{job_id}",
+    "GET",
+    summary="A background job's progress (a program change reaching every pass)",
+    role=Role.manager,
+    response=JobOut,
+    errors=(404,),
+)
+def job(call: Call, job_id: str) -> dict:
+    found = programs.load_job(call.me, job_id)
+    return {
+        "job_id": found.job_id,
+        "kind": found.kind,
+        "program_id": found.program_id,
+        "status": found.status,
+        "members": int(found.members),
+        "devices_done": int(found.devices_done),
+        "created_at": found.created_at,
+        "updated_at": found.updated_at,
+    }
 
 
 @api.route(

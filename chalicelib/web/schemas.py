@@ -110,10 +110,29 @@ class ProgramPatch(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class PassUpdatesOut(BaseModel):
+    job_id: str
+    members: int
+
+
 class ProgramOut(Program):
     model_config = ConfigDict(extra="ignore")
     program_id: str
     version: int
+    created_at: str
+    updated_at: str
+    pass_updates: PassUpdatesOut | None = Field(
+        default=None, description="After a change that shows on the pass: the job updating them"
+    )
+
+
+class JobOut(BaseModel):
+    job_id: str
+    kind: str
+    program_id: str
+    status: Literal["running", "done"]
+    members: int
+    devices_done: int
     created_at: str
     updated_at: str
 

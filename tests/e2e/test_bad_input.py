@@ -273,6 +273,8 @@ def test_a_design_merge_patch_changes_only_the_design_and_bumps_the_version(clie
     after = response.json()
     assert after["design"] == {"background_color": "#000000", "logo_text": "Test Café"}
     assert after["version"] == program["version"] + 1
+    # A design change shows on the passes: the answer names the job that updates them.
+    assert after.pop("pass_updates")["members"] == 0
     unchanged = {"design", "version", "updated_at"}
     assert {k: v for k, v in after.items() if k not in unchanged} == {
         k: v for k, v in program.items() if k not in unchanged

@@ -1,0 +1,183 @@
+"""The web pages: enrolment (/join), the counter scanner (/staff), the owner console (/admin).
+
+Plain HTML, CSS and JS from `static/`, no framework and no build step. A deployed
+stage serves them from this same Lambda behind API Gateway (no bucket, no CDN):
+each file is a few kilobytes, Chalice packages `chalicelib/` whole, and the
+pages then call the public JSON API on the same origin, so no CORS is needed.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import segno
+from chalice import Response
+from PIL import Image, ImageDraw, ImageFont
+
+from chalicelib.config import settings
+from chalicelib.errors import NotFound
+from chalicelib.services import programs
+from chalicelib.services.programs import program_of
+from chalicelib.web.routing import Api, Call
+
+api = Api(__name__, tag="pages")
+
+STATIC = Path(__file__).resolve().parent / "static"
+TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+ASSET = re.compile(r"^[a-z][a-z0-9-]*\.(js|css)$")
+# Pages revalidate on every load (they name the assets); assets may be reused
+# for five minutes, so a deploy reaches every open tablet within that.
+PAGE_CACHE = "no-cache"
+ASSET_CACHE = "public, max-age=300"
+# Inline styles only for the program's colours; scripts only from this origin.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+DEFAULT_BG, DEFAULT_FG = "#1F2937", "#FFFFFF"
+
+
+@lru_cache(maxsize=16)
+def _read(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def _text(body: str, content_type: str, cache: str, status: int = 200) -> Response:
+    headers = {
+        "Content-Type": f"{content_type}; charset=utf-8",
+        "Cache-Control": cache,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if content_type == "text/html":
+        headers["Content-Security-Policy"] = CSP
+        headers["Referrer-Policy"] = "same-origin"
+    return Response(body=body, status_code=status, headers=headers)
+
+
+def _page(name: str, status: int = 200, **fields: str) -> Response:
+    body = _read(name)
+    for key, value in fields.items():
+        body = body.replace("{{" + key + "}}", html.escape(value, quote=True))
+    return _text(body, "text/html", PAGE_CACHE, status)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    if colour.startswith("#"):
+        return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+    r, g, b = (int(c) for c in colour[4:-1].split(","))
+    return r, g, b
+
+
+def _luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _colours(program_id: str) -> tuple[str, str, str]:
+    """The program's name and pass colours; the text colour falls back to one with AA contrast."""
+    program = program_of(programs.load_program(program_id))
+    design = program.design
+    bg = (design.background_color if design else None) or DEFAULT_BG
+    fg = (design.foreground_color if design else None) or DEFAULT_FG
+    if contrast(bg, fg) < 4.5:
+        fg = "#000000" if contrast(bg, "#000000") >= contrast(bg, "#FFFFFF") else "#FFFFFF"
+    return program.name, bg, fg
+
+
+def join_url(program_id: str) -> str:
+    return f"{settings().public_base_url.rstrip('/')}/join/{program_id}"
+
+
+@api.route("/join/{program_id}", "GET", summary="Enrolment page of a program", errors=(404,))
+def join(call: Call, program_id: str) -> Response:
+    try:
+        name, bg, fg = _colours(program_id)
+    except NotFound:
+        return _page("missing.html", 404)
+    return _page("join.html", program_id=program_id, name=name, bg=bg, fg=fg)
+
+
+@api.route(
+    "/join/{program_id}/poster.png",
+    "GET",
+    summary="A printable counter poster: the program's name and its join link as a QR code",
+    errors=(404,),
+    content_type="image/png",
+)
+def poster(call: Call, program_id: str) -> Response:
+    name, bg, fg = _colours(program_id)
+    data = render_poster(name, join_url(program_id), bg, fg)
+    return Response(
+        body=data,
+        status_code=200,
+        headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=300"},
+    )
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    for path in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ):
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size)
+
+
+def render_poster(name: str, url: str, bg: str, fg: str) -> bytes:
+    """An A4 portrait poster at 150 dpi (1240 x 1754): a colour band, the name, the QR code."""
+    width, height = 1240, 1754
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, 420), fill=_rgb(bg))
+    title = _font(88 if len(name) <= 18 else 60)
+    draw.text((width / 2, 210), name, font=title, fill=_rgb(fg), anchor="mm")
+    draw.text((width / 2, 560), "Join our loyalty card", font=_font(64), fill="black", anchor="mm")
+    # Error correction M, quiet zone of 4 modules, as the QR spec asks.
+    qr = segno.make(url, error="m", micro=False)
+    side = qr.symbol_size(scale=1, border=4)[0]
+    scale = 760 // side
+    code = Image.new("1", (side, side), 1)
+    for y, row in enumerate(qr.matrix_iter(scale=1, border=4)):
+        for x, dark in enumerate(row):
+            if dark:
+                code.putpixel((x, y), 0)
+    code = code.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+    image.paste(code, ((width - code.width) // 2, 660))
+    below = 660 + code.height + 60
+    draw.text((width / 2, below), "Scan with your phone camera", font=_font(48), fill="black", anchor="mm")
+    draw.text((width / 2, below + 80), url, font=_font(30), fill="#333333", anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+@api.route("/staff", "GET", summary="The counter scanner page")
+def staff_page(call: Call) -> Response:
+    return _page("staff.html")
+
+
+@api.route("/admin", "GET", summary="The owner console page")
+def admin_page(call: Call) -> Response:
+    return _page("admin.html")
+
+
+@api.route("/static/{asset}", "GET", summary="A page's script or style sheet", errors=(404,))
+def asset(call: Call, asset: str) -> Response:
+    if not ASSET.match(asset) or not (STATIC / asset).is_file():
+        raise NotFound("No such file.")
+    return _text(_read(asset), TYPES[Path(asset).suffix], ASSET_CACHE)

@@ -1,0 +1,193 @@
+// The owner console: programs (JSON editor with a pass preview), stats chart, staff.
+import { api, errorText, el } from "/static/api.js";
+
+const SESSION = "loyalty.console.session";
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+const READ_ONLY = ["program_id", "version", "created_at", "updated_at"];
+const TEMPLATE = {
+  name: "Coffee card", kind: "stamps", stamps: { required: 8, reward: { name: "Free coffee" } },
+  design: { background_color: "#7C2D12", foreground_color: "#FFFFFF", logo_text: "My café" },
+};
+
+let session = null;
+try { session = JSON.parse(sessionStorage.getItem(SESSION)); } catch { session = null; }
+let editing = null; // the program being edited, or {} for a new one
+let stats = null;
+
+const call = (path, options = {}) => api(path, { ...options, token: session?.token }).catch(() => ({
+  ok: false, status: 0, data: { error: { message: "No connection: try again when the network is back." } } }));
+
+function showScreen() {
+  const inside = session && Date.parse(session.expires_at) > Date.now();
+  $("login").classList.toggle("hidden", inside);
+  $("console").classList.toggle("hidden", !inside);
+  if (!inside) return;
+  $("who").textContent = `${session.staff.email} (${session.staff.role})`;
+  loadPrograms();
+  loadStaff();
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const result = await call("/v1/auth/login", { method: "POST", body: { email: $("login-email").value.trim(), password: $("login-password").value } });
+  if (!result.ok) { $("login-error").textContent = errorText(result); return; }
+  if (result.data.staff.role === "barista") { $("login-error").textContent = "The console is for managers and owners; baristas use /staff."; return; }
+  session = { token: result.data.token, expires_at: result.data.expires_at, staff: result.data.staff };
+  sessionStorage.setItem(SESSION, JSON.stringify(session));
+  showScreen();
+});
+$("logout").addEventListener("click", () => { sessionStorage.removeItem(SESSION); session = null; showScreen(); });
+
+// ---- programs ----------------------------------------------------------------
+async function loadPrograms() {
+  const result = await call("/v1/programs?limit=100");
+  if (!result.ok) { $("programs").replaceChildren(el("li", { class: "error" }, errorText(result))); return; }
+  $("programs").replaceChildren(...result.data.items.map((p) => el("li", {},
+    el("strong", {}, p.name), el("span", { class: "note" }, p.kind),
+    el("a", { href: `/join/${p.program_id}` }, "Join page"),
+    el("a", { href: `/join/${p.program_id}/poster.png` }, "Poster"),
+    el("button", { type: "button", class: "secondary", "aria-label": `Edit ${p.name}`, onclick: () => openProgram(p) }, "Edit"),
+    el("button", { type: "button", class: "secondary", "aria-label": `Stats of ${p.name}`, onclick: () => loadStats(p) }, "Stats"))));
+}
+
+function openProgram(program) {
+  editing = program;
+  const doc = Object.fromEntries(Object.entries(program ?? TEMPLATE).filter(([k]) => !READ_ONLY.includes(k)));
+  $("program-json").value = JSON.stringify(doc, null, 2);
+  $("editor-title").textContent = program ? `Edit ${program.name}` : "New program";
+  $("program-error").textContent = "";
+  $("program-links").textContent = "";
+  $("editor").classList.remove("hidden");
+  preview();
+  $("program-json").focus();
+}
+
+function preview() {
+  let doc;
+  try { doc = JSON.parse($("program-json").value); } catch { return; }
+  const design = doc.design ?? {};
+  const pass = $("preview");
+  pass.style.setProperty("--pass-bg", design.background_color ?? "#1F2937");
+  pass.style.setProperty("--pass-fg", design.foreground_color ?? "#FFFFFF");
+  pass.style.setProperty("--pass-label", design.label_color ?? "inherit");
+  const body = [el("div", { class: "logo" }, design.logo_text ?? doc.name ?? ""), el("div", { class: "pname" }, doc.name ?? "")];
+  if (doc.kind === "stamps" && doc.stamps) {
+    const required = Math.min(50, Number(doc.stamps.required) || 0);
+    body.push(el("div", { class: "big" }, `3 / ${required}`),
+      el("div", { class: "dots" }, Array.from({ length: required }, (_, i) => el("span", { class: i < 3 ? "dot on" : "dot" }))),
+      el("p", {}, `Reward: ${doc.stamps.reward?.name ?? ""}`));
+  } else {
+    body.push(el("div", { class: "big" }, "120 points"));
+  }
+  pass.setAttribute("aria-label", `Pass preview: ${doc.name ?? ""}`);
+  pass.replaceChildren(...body);
+}
+$("program-json").addEventListener("input", preview);
+$("new-program").addEventListener("click", () => openProgram(null));
+$("close-program").addEventListener("click", () => { $("editor").classList.add("hidden"); editing = null; });
+
+$("save-program").addEventListener("click", async () => {
+  let doc;
+  try { doc = JSON.parse($("program-json").value); } catch (error) {
+    $("program-error").textContent = `That is not valid JSON: ${error.message}`;
+    return;
+  }
+  const result = editing
+    ? await call(`/v1/programs/${encodeURIComponent(editing.program_id)}`, { method: "PATCH", body: doc })
+    : await call("/v1/programs", { method: "POST", body: doc });
+  if (!result.ok) { $("program-error").textContent = errorText(result); return; }
+  $("program-error").textContent = "";
+  const saved = result.data.program ?? result.data;
+  editing = saved;
+  $("editor-title").textContent = `Edit ${saved.name}`;
+  $("program-links").replaceChildren("Saved. ", el("a", { href: `/join/${saved.program_id}`, id: "saved-join" }, "Open its join page"));
+  loadPrograms();
+});
+
+// ---- stats: a bar chart in plain SVG ------------------------------------------
+const day = (d) => d.toISOString().slice(0, 10);
+async function loadStats(program) {
+  const to = new Date();
+  const from = new Date(to.getTime() - 29 * 86400000);
+  $("stats").classList.remove("hidden");
+  $("stats-title").textContent = `${program.name}: last 30 days`;
+  const result = await call(`/v1/programs/${encodeURIComponent(program.program_id)}/stats?from=${day(from)}&to=${day(to)}`);
+  if (!result.ok) { $("stats-error").textContent = errorText(result); return; }
+  $("stats-error").textContent = "";
+  stats = result.data;
+  $("metric").value = program.kind === "points" ? "points_issued" : "stamps_issued";
+  drawChart();
+  $("stats").scrollIntoView();
+}
+
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function drawChart() {
+  const metric = $("metric").value;
+  const label = $("metric").selectedOptions[0].textContent;
+  const days = stats.days;
+  const values = days.map((d) => d[metric] ?? 0);
+  const max = Math.max(1, ...values);
+  const W = 600, H = 220, left = 36, bottom = 24, top = 10;
+  const step = (W - left) / Math.max(1, days.length);
+  const total = values.reduce((a, b) => a + b, 0);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${label} by day: ${total} in all, at most ${max} in a day` });
+  chart.append(svg("line", { x1: left, y1: H - bottom, x2: W, y2: H - bottom, stroke: "#6B7280" }));
+  chart.append(svg("text", { x: 0, y: top + 8 }, String(max)), svg("text", { x: 0, y: H - bottom }, "0"));
+  days.forEach((d, i) => {
+    const h = ((H - bottom - top) * values[i]) / max;
+    const bar = svg("rect", { class: "bar", x: left + i * step + 1, y: H - bottom - h, width: Math.max(1, step - 2), height: h });
+    bar.append(svg("title", {}, `${d.day}: ${values[i]}`));
+    chart.append(bar);
+    if (i % 7 === 0) chart.append(svg("text", { x: left + i * step, y: H - 6 }, d.day.slice(5)));
+  });
+  $("chart").replaceChildren(chart);
+}
+$("metric").addEventListener("change", () => stats && drawChart());
+
+$("export-stats").addEventListener("click", () => {
+  if (!stats?.days.length) return;
+  const columns = Object.keys(stats.days[0]);
+  const csv = [columns.join(","), ...stats.days.map((d) => columns.map((c) => d[c]).join(","))].join("\n");
+  const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: `stats-${stats.program_id}.csv` });
+  link.click();
+  URL.revokeObjectURL(link.href);
+});
+
+// ---- staff ---------------------------------------------------------------------
+async function loadStaff() {
+  const result = await call("/v1/staff?limit=100");
+  if (!result.ok) { $("staff").replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "error" }, errorText(result)))); return; }
+  $("staff").replaceChildren(...result.data.items.map((s) => el("tr", {},
+    el("td", {}, s.name), el("td", {}, s.email), el("td", {}, s.role),
+    el("td", {}, s.staff_id === session.staff.staff_id ? el("span", { class: "note" }, "you")
+      : el("button", { type: "button", class: "danger", "aria-label": `Revoke ${s.name}`, onclick: () => revoke(s) }, "Revoke")))));
+}
+
+async function revoke(member) {
+  if (!window.confirm(`Revoke ${member.name}'s access? Their devices are signed out at once.`)) return;
+  const result = await call(`/v1/staff/${encodeURIComponent(member.staff_id)}`, { method: "DELETE" });
+  $("staff-error").textContent = result.ok ? "" : errorText(result);
+  loadStaff();
+}
+
+$("staff-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const role = $("staff-role").value;
+  const body = { name: $("staff-name").value.trim(), email: $("staff-email").value.trim(), role };
+  if (role === "barista" && $("staff-location").value.trim()) body.location_id = $("staff-location").value.trim();
+  const result = await call("/v1/staff", { method: "POST", body });
+  if (!result.ok) { $("staff-error").textContent = errorText(result); return; }
+  $("staff-error").textContent = "";
+  $("staff-created").textContent = `${result.data.name} can sign in with the password ${result.data.password} (shown once: note it now).`;
+  event.target.reset();
+  loadStaff();
+});
+
+showScreen();

@@ -1,0 +1,274 @@
+// The counter: sign in, find the member (camera, typed code, email), change the balance.
+// Every tap becomes an action with its idempotency key, queued in localStorage and
+// sent until the server answers: a retry after a lost answer replays the first
+// response (API.md), so an action is never applied twice.
+import { api, errorText, el, newKey } from "/static/api.js";
+
+const SESSION = "loyalty.counter.session";
+const QUEUE = "loyalty.counter.queue";
+const RECENT = "loyalty.counter.recent";
+const $ = (id) => document.getElementById(id);
+const load = (key, fallback) => { try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; } };
+const save = (key, value) => localStorage.setItem(key, JSON.stringify(value));
+
+let session = load(SESSION, null);
+let member = null;
+let program = null;
+const programs = new Map();
+let flushing = false;
+let retryTimer = null;
+
+// ---- sign-in ---------------------------------------------------------------
+function signedIn() {
+  return session && Date.parse(session.expires_at) > Date.now();
+}
+
+function showScreen() {
+  const inside = signedIn();
+  $("login").classList.toggle("hidden", inside);
+  $("counter").classList.toggle("hidden", !inside);
+  if (inside) {
+    $("who").textContent = `${session.staff.email} (${session.staff.role})`;
+    renderRecent();
+    flush();
+  } else {
+    $("login-email").focus();
+  }
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  try {
+    const result = await api("/v1/auth/login", { method: "POST", body: { email: $("login-email").value.trim(), password: $("login-password").value } });
+    if (!result.ok) { $("login-error").textContent = errorText(result); return; }
+    session = { token: result.data.token, expires_at: result.data.expires_at, staff: result.data.staff };
+    save(SESSION, session);
+    $("login-password").value = "";
+    showScreen();
+  } catch {
+    $("login-error").textContent = "No connection: sign-in needs the network.";
+  }
+});
+
+$("logout").addEventListener("click", () => {
+  localStorage.removeItem(SESSION);
+  session = null;
+  member = null;
+  $("member").classList.add("hidden");
+  showScreen();
+});
+
+// ---- finding the member ----------------------------------------------------
+async function programOf(id) {
+  if (!programs.has(id)) {
+    const result = await api(`/v1/programs/${encodeURIComponent(id)}`);
+    if (result.ok) programs.set(id, result.data);
+  }
+  return programs.get(id) ?? null;
+}
+
+async function call(path, options = {}) {
+  try {
+    const result = await api(path, { ...options, token: session.token });
+    if (result.status === 401) { session = null; localStorage.removeItem(SESSION); showScreen(); }
+    return result;
+  } catch {
+    return { ok: false, status: 0, data: { error: { message: "No connection: try again when the network is back." } } };
+  }
+}
+
+async function scan(barcode) {
+  $("find-error").textContent = "";
+  const result = await call("/v1/scans", { method: "POST", body: { barcode } });
+  if (result.ok) await showMember(result.data);
+  else $("find-error").textContent = errorText(result);
+}
+
+$("code-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = $("code").value.trim();
+  if (code) scan(code);
+});
+
+$("email-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("find-error").textContent = "";
+  $("matches").replaceChildren();
+  const email = $("lookup-email").value.trim();
+  if (!email) return;
+  const result = await call(`/v1/members?email=${encodeURIComponent(email)}`);
+  if (!result.ok) { $("find-error").textContent = errorText(result); return; }
+  const items = result.data.items;
+  if (items.length === 0) $("find-error").textContent = "No member with that email.";
+  else if (items.length === 1) showMember(items[0]);
+  else {
+    const buttons = await Promise.all(items.map(async (m) => el("button", { type: "button", class: "secondary", onclick: () => showMember(m) },
+      `${m.name ?? "Member"}: ${(await programOf(m.program_id))?.name ?? m.program_id}`)));
+    $("matches").replaceChildren(...buttons);
+  }
+});
+
+// ---- camera: the browser's BarcodeDetector where it exists -----------------
+let lastRead = { value: "", at: 0 };
+$("camera").addEventListener("click", async () => {
+  if (!("BarcodeDetector" in window)) {
+    $("camera-note").textContent = "This browser cannot read QR codes: type the code or look the customer up by email.";
+    return;
+  }
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    const video = $("video");
+    video.srcObject = stream;
+    await video.play();
+    video.parentElement.classList.add("live");
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    const tick = async () => {
+      try {
+        const [code] = await detector.detect(video);
+        if (code && (code.rawValue !== lastRead.value || Date.now() - lastRead.at > 3000)) {
+          lastRead = { value: code.rawValue, at: Date.now() };
+          scan(code.rawValue);
+        }
+      } catch { /* a frame that could not be read */ }
+      setTimeout(tick, 250);
+    };
+    tick();
+  } catch {
+    $("camera-note").textContent = "The camera is not available: type the code or look the customer up by email.";
+  }
+});
+
+// ---- the member's card -----------------------------------------------------
+async function showMember(view) {
+  member = view;
+  program = await programOf(view.program_id);
+  $("matches").replaceChildren();
+  $("member").classList.remove("hidden");
+  $("member-name").textContent = `${view.name ?? "Member"}${program ? ` · ${program.name}` : ""}`;
+  const stamps = program?.kind === "stamps";
+  $("balance").textContent = stamps
+    ? `${view.balances.stamps} / ${program.stamps.required} stamps`
+    : `${view.balances.points} points`;
+  $("tier").textContent = view.tier ?? "";
+  $("tier").classList.toggle("hidden", !view.tier);
+  $("stamp-actions").classList.toggle("hidden", !stamps);
+  $("points-actions").classList.toggle("hidden", stamps);
+  if (!stamps && program) $("currency").textContent = program.points.currency;
+  const rewards = view.rewards.map((r) => el("li", {}, el("span", {}, r.name),
+    el("button", { type: "button", onclick: () => act(`Redeem ${r.name}`, view.member_id, "redemptions", { reward_id: r.reward_id }) }, "Redeem")));
+  for (const item of (!stamps && program?.points.catalog) || []) {
+    rewards.push(el("li", {}, el("span", {}, `${item.name} (${item.cost} points)`),
+      el("button", { type: "button", disabled: view.balances.points < item.cost,
+        onclick: () => act(`Redeem ${item.name}`, view.member_id, "redemptions", { catalog_item_id: item.id }) }, "Redeem")));
+  }
+  $("rewards").replaceChildren(...(rewards.length ? rewards : [el("li", { class: "note" }, "None yet.")]));
+}
+
+$("stamp-one").addEventListener("click", () => act("+1 stamp", member.member_id, "stamps", { count: 1 }));
+$("stamp-n").addEventListener("click", () => {
+  const count = Number.parseInt($("stamp-count").value, 10);
+  if (!(count >= 1)) { $("action-error").textContent = "Enter how many stamps, 1 or more."; return; }
+  act(`+${count} stamps`, member.member_id, "stamps", { count });
+});
+
+const keypad = document.querySelector(".keypad");
+for (const key of ["1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "⌫"]) {
+  keypad.append(el("button", { type: "button", "aria-label": key === "⌫" ? "Delete" : key, onclick: () => {
+    const input = $("amount");
+    input.value = key === "⌫" ? input.value.slice(0, -1) : input.value + key;
+  } }, key));
+}
+$("purchase").addEventListener("click", () => {
+  const amount = $("amount").value.trim();
+  if (!/^\d+(\.\d{1,2})?$/.test(amount)) { $("action-error").textContent = "Enter the amount paid, like 4.50."; return; }
+  act(`Purchase ${amount} ${program.points.currency}`, member.member_id, "purchases", { amount: { amount, currency: program.points.currency } });
+  $("amount").value = "";
+});
+
+// ---- the queue -------------------------------------------------------------
+function act(label, memberId, kind, body) {
+  $("action-error").textContent = "";
+  const key = newKey(); // made at the tap: every retry of this action carries it
+  const action = { key, label, path: `/v1/members/${encodeURIComponent(memberId)}/${kind}`, body: { ...body, idempotency_key: key }, attempts: 0 };
+  enqueue(action);
+}
+
+function enqueue(action) {
+  save(QUEUE, [...load(QUEUE, []), action]);
+  const recent = load(RECENT, []);
+  recent.unshift({ key: action.key, label: action.label, state: "sending", at: new Date().toISOString() });
+  save(RECENT, recent.slice(0, 10));
+  renderRecent();
+  flush();
+}
+
+function setRecent(key, changes) {
+  save(RECENT, load(RECENT, []).map((r) => (r.key === key ? { ...r, ...changes } : r)));
+}
+
+function scheduleRetry(attempts) {
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(flush, Math.min(30000, 1000 * 2 ** Math.min(attempts, 5)));
+}
+
+async function flush() {
+  if (flushing || !signedIn()) return;
+  flushing = true;
+  try {
+    for (;;) {
+      const [action] = load(QUEUE, []);
+      if (!action) break;
+      let result;
+      try {
+        result = await api(action.path, { method: "POST", body: action.body, token: session.token });
+      } catch {
+        result = null; // no answer: the network, or the server never replied
+      }
+      if (!result || result.status >= 500 || result.status === 429 || result.status === 401) {
+        action.attempts += 1;
+        save(QUEUE, load(QUEUE, []).map((a) => (a.key === action.key ? action : a)));
+        setRecent(action.key, { state: "queued" });
+        if (result?.status === 401) { session = null; localStorage.removeItem(SESSION); showScreen(); }
+        else scheduleRetry(action.attempts);
+        break;
+      }
+      save(QUEUE, load(QUEUE, []).filter((a) => a.key !== action.key));
+      if (result.ok) {
+        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id });
+        if (result.data.member && member?.member_id === result.data.member.member_id) await showMember(result.data.member);
+        const unlocked = result.data.rewards_unlocked || [];
+        if (unlocked.length) $("action-error").textContent = `Reward unlocked: ${unlocked.map((r) => r.name).join(", ")}`;
+      } else {
+        setRecent(action.key, { state: "failed", message: errorText(result) });
+        $("action-error").textContent = `${action.label}: ${errorText(result)}`;
+      }
+      renderRecent();
+    }
+  } finally {
+    flushing = false;
+    renderRecent();
+  }
+}
+
+function renderRecent() {
+  const queued = load(QUEUE, []).filter((a) => a.attempts > 0).length;
+  $("queue-status").textContent = queued ? `${queued} action${queued > 1 ? "s" : ""} queued, will retry when the connection is back.` : "";
+  $("queue-status").classList.toggle("hidden", !queued);
+  const manager = signedIn() && session.staff.role !== "barista";
+  const text = { sending: "sending…", queued: "queued, will retry", done: "done", failed: "refused", voided: "undone" };
+  $("recent").replaceChildren(...load(RECENT, []).map((r) => el("li", {},
+    el("span", {}, r.label, " · ", el("span", { class: `state-${r.state}` }, r.message ? `${text[r.state]}: ${r.message}` : text[r.state])),
+    manager && r.state === "done" && r.transaction_id && !r.label.startsWith("Undo")
+      ? el("button", { type: "button", class: "secondary", onclick: () => undo(r) }, "Undo") : null)));
+}
+
+function undo(entry) {
+  setRecent(entry.key, { state: "voided" });
+  const key = newKey();
+  enqueue({ key, label: `Undo ${entry.label}`, path: `/v1/transactions/${encodeURIComponent(entry.transaction_id)}/void`,
+    body: { idempotency_key: key }, attempts: 0 });
+}
+
+window.addEventListener("online", flush);
+showScreen();
