@@ -239,3 +239,63 @@ def test_another_merchant_cannot_read_a_job(client, merchant, other_merchant):
     response = client.get(f"/v1/jobs/{job_id}", headers=other_merchant.auth("manager"))
 
     assert response.status_code == 404
+
+
+def test_a_worker_killed_mid_fan_out_loses_nothing(client, merchant, apns):
+    import signal
+    import subprocess
+    import sys
+
+    program = create_program(client, merchant)
+    pass_type = settings().pass_type_identifier
+    now = clock.iso(clock.now())
+    tokens = []
+    with RegistrationItem.batch_write() as batch:
+        for _ in range(2500):
+            serial, token = uuid.uuid4().hex, uuid.uuid4().hex * 2
+            tokens.append(token)
+            batch.save(
+                RegistrationItem(
+                    uuid.uuid4().hex,
+                    f"{pass_type}#{serial}",
+                    serial=serial,
+                    pass_type=pass_type,
+                    program_id=program["program_id"],
+                    push_token=token,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    job_id = client.patch(
+        f"/v1/programs/{program['program_id']}",
+        json={"design": {"background_color": "#445566"}},
+        headers=merchant.auth("owner"),
+    ).json()["pass_updates"]["job_id"]
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from datetime import timedelta\n"
+            "from chalicelib import clock\n"
+            "from chalicelib.push import delivery\n"
+            "while True:\n"
+            "    delivery.sweep(now=clock.now() + timedelta(seconds=5))\n",
+        ],
+        env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 60
+    while len(apns.requests) < 1200 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    killed_after = len(apns.requests)
+
+    deliver_all()
+
+    job = client.get(f"/v1/jobs/{job_id}", headers=merchant.auth("manager")).json()
+    delivered = apns.delivered()
+    assert 1200 <= killed_after < 2500 + 1  # killed mid-fan-out
+    assert job["status"] == "done"
+    assert job["devices_done"] == 2500
+    assert all(delivered[t] >= 1 for t in tokens)
+    assert delivery.backlog()["pending"] == 0
