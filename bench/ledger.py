@@ -67,12 +67,14 @@ def serve(port: int, ready_file: Path, counts_file: Path) -> None:
     pynamodb_base.get_session = counted_session
 
     from chalicelib import secrets
+    from chalicelib.config import settings
     from chalicelib.store import db
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     secrets.generate(folder)
     dynamodb = EmbeddedDynamoDB()
     os.environ["DYNAMODB_ENDPOINT"] = dynamodb.start()
+    settings.cache_clear()
     db.bind()
     db.create_tables()
 

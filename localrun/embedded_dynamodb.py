@@ -12,14 +12,22 @@ Two faults of moto 5.2.5 measured here, and what this module does about them:
    snapshotted, and the table copy is made a no-op for the duration of the call;
    a failed transaction restores exactly those items.
 
-The adaptation wraps moto's own method rather than replacing it, and refuses to
+3. Its responses go through a generic, model-driven serializer that walks the
+   service's output shapes value by value: two thirds of a 1,000-item Query page's
+   time here (3.0 of 4.7 s). For the data-plane operations, whose results moto
+   already builds as wire-shaped dicts, the adapter writes that dict as JSON
+   (bytes as base64, no nulls); tests compare both paths response for response.
+
+The adaptation wraps moto's own methods rather than replacing them, and refuses to
 run on any other moto version: a new version must be checked against both faults
 (tests/integration/test_embedded_dynamodb.py) before the pin moves.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +36,7 @@ import moto
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -107,7 +116,54 @@ def install() -> None:
                 del Table.__deepcopy__  # type: ignore[attr-defined]
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    original_execute = DynamoResult.execute_result
+
+    def execute_result(self: DynamoResult, context: Any) -> Any:
+        if not fast_json or context.operation_model.name not in _DATA_PLANE:
+            return original_execute(self, context)
+        if not isinstance(self.result, dict):
+            return original_execute(self, context)
+        body = json.dumps(_wire(self.result), separators=(",", ":"))
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
     _patched = True
+
+
+# The operations whose results moto builds as wire-shaped dicts (see the docstring).
+_DATA_PLANE = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+fast_json = True  # tests turn it off to compare with moto's own serializer
+
+
+# Shapes typed `double` in the service model: written as JSON floats.
+_DOUBLES = frozenset({"CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits"})
+
+
+def _wire(value: Any) -> Any:
+    """A result as DynamoDB's JSON protocol writes it: bytes as base64, nulls left out."""
+    if isinstance(value, dict):
+        return {
+            k: float(v) if k in _DOUBLES else _wire(v) for k, v in value.items() if v is not None
+        }
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
 
 
 class _QuietHandler(MotoRequestHandler):
