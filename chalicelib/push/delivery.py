@@ -167,7 +167,7 @@ def _push_tokens(registrations: list[RegistrationItem]) -> bool:
     return ok
 
 
-FANOUT_PAGE = 1000
+FANOUT_PAGE = 5000  # about 1 MB of registrations: one DynamoDB page
 
 
 def _deliver_fanout(item: OutboxItem) -> str:
