@@ -22,6 +22,7 @@ from chalicelib.config import settings
 from chalicelib.domain.roles import Role
 from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Unauthorized
 from chalicelib.secrets import secrets
+from chalicelib.store import db
 from chalicelib.store.models import LoginAttemptItem, StaffItem, UniqueItem
 
 # argon2id at the library's defaults (64 MiB, 3 passes) unless the settings lower
@@ -119,10 +120,7 @@ def principal_from(claims: dict, staff: StaffItem | None) -> Principal:
 
 def live_staff(claims: dict) -> StaffItem | None:
     """The account a verified token names, as it is now (None if it is gone)."""
-    try:
-        return StaffItem.get(claims["sub"], consistent_read=True)
-    except StaffItem.DoesNotExist:
-        return None
+    return db.fetch(StaffItem, claims["sub"])
 
 
 def authenticate(token: str) -> Principal:
@@ -217,10 +215,7 @@ def _staff_by_email(email: str) -> StaffItem | None:
 
 def load_staff(principal: Principal, staff_id: str) -> StaffItem:
     """A staff account of the caller's merchant; another merchant's is NotFound."""
-    try:
-        staff = StaffItem.get(staff_id, consistent_read=True)
-    except StaffItem.DoesNotExist:
-        staff = None
-    if staff is None or staff.merchant_id != principal.merchant_id or staff.status != "active":
+    staff = db.fetch_owned(StaffItem, staff_id, principal.merchant_id)
+    if staff is None or staff.status != "active":
         raise NotFound("No such staff account.")
     return staff

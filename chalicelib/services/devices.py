@@ -17,6 +17,7 @@ from chalicelib.config import settings
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services import pass_tokens, passes
 from chalicelib.services.programs import cached_program
+from chalicelib.store import db
 from chalicelib.store.models import MemberItem, RegistrationItem
 
 MAX_DEVICES_PER_PASS = 20  # against registration floods (one pass, ever-new device ids)
@@ -33,10 +34,7 @@ def _check(value: str, what: str) -> str:
 def _member(pass_type: str, serial: str) -> MemberItem | None:
     if pass_type != settings().pass_type_identifier:
         return None
-    try:
-        return MemberItem.get(_check(serial, "serialNumber"), consistent_read=True)
-    except MemberItem.DoesNotExist:
-        return None
+    return db.fetch(MemberItem, _check(serial, "serialNumber"))
 
 
 def register(device_id: str, pass_type: str, serial: str, push_token: str, auth: str | None) -> int:

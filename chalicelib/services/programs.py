@@ -15,7 +15,7 @@ from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.services.auth import Principal
-from chalicelib.store import transact
+from chalicelib.store import db, transact
 from chalicelib.store.convert import outbox_actions
 from chalicelib.store.models import JobItem, MemberItem, OutboxItem, ProgramItem
 
@@ -77,10 +77,7 @@ def _class_outbox(
 
 def load_program(program_id: str, merchant_id: str | None = None) -> ProgramItem:
     """A program; with `merchant_id`, only that merchant's (another's is NotFound)."""
-    try:
-        item = ProgramItem.get(program_id, consistent_read=True)
-    except ProgramItem.DoesNotExist:
-        item = None
+    item = db.fetch(ProgramItem, program_id)
     if item is None or (merchant_id is not None and item.merchant_id != merchant_id):
         raise NotFound("No such program.")
     return item
@@ -188,11 +185,8 @@ def _fanout_job(item: ProgramItem, now: datetime) -> JobItem:
 
 
 def load_job(principal: Principal, job_id: str) -> JobItem:
-    try:
-        job = JobItem.get(job_id, consistent_read=True)
-    except JobItem.DoesNotExist:
-        job = None
-    if job is None or job.merchant_id != principal.merchant_id:
+    job = db.fetch_owned(JobItem, job_id, principal.merchant_id)
+    if job is None:
         raise NotFound("No such job.")
     return job
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TableError
@@ -12,6 +13,7 @@ from chalicelib.config import Settings, settings
 from chalicelib.store.models import ALL_MODELS
 
 log = logging.getLogger(__name__)
+_M = TypeVar("_M", bound=Model)
 
 _BASE_NAMES = {model: model.Meta.table_name for model in ALL_MODELS}
 _connection: Connection | None = None
@@ -65,3 +67,20 @@ def create_tables(models: tuple[type[Model], ...] = ALL_MODELS) -> list[str]:
         created.append(model.Meta.table_name)
         log.info("created table %s", model.Meta.table_name)
     return created
+
+
+def fetch(model: type[_M], hash_key: str, range_key: str | None = None) -> _M | None:
+    """The item, read strongly consistent, or None when there is none."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def fetch_owned(model: type[_M], hash_key: str, merchant_id: str) -> _M | None:
+    """The item if it belongs to `merchant_id`; None when absent or another tenant's.
+
+    Callers answer both with the same 404, so that ids of other merchants do not leak.
+    """
+    item = fetch(model, hash_key)
+    return item if item is not None and item.merchant_id == merchant_id else None  # type: ignore[attr-defined]
