@@ -58,8 +58,8 @@ def _text(body: str, content_type: str, cache: str, status: int = 200) -> Respon
     return Response(body=body, status_code=status, headers=headers)
 
 
-def _page(name: str, status: int = 200, **fields: str) -> Response:
-    body = _read(name)
+def _page(file: str, status: int = 200, **fields: str) -> Response:
+    body = _read(file)
     for key, value in fields.items():
         body = body.replace("{{" + key + "}}", html.escape(value, quote=True))
     return _text(body, "text/html", PAGE_CACHE, status)
@@ -108,7 +108,7 @@ def join(call: Call, program_id: str) -> Response:
         name, bg, fg = _colours(program_id)
     except NotFound:
         return _page("missing.html", 404)
-    return _page("join.html", program_id=program_id, name=name, bg=bg, fg=fg)
+    return _page("join.html", program_id=program_id, title=name, bg=bg, fg=fg)
 
 
 @api.route(
@@ -159,7 +159,9 @@ def render_poster(name: str, url: str, bg: str, fg: str) -> bytes:
     code = code.resize((side * scale, side * scale), Image.Resampling.NEAREST)
     image.paste(code, ((width - code.width) // 2, 660))
     below = 660 + code.height + 60
-    draw.text((width / 2, below), "Scan with your phone camera", font=_font(48), fill="black", anchor="mm")
+    draw.text(
+        (width / 2, below), "Scan with your phone camera", font=_font(48), fill="black", anchor="mm"
+    )
     draw.text((width / 2, below + 80), url, font=_font(30), fill="#333333", anchor="mm")
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)

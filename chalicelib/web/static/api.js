@@ -44,7 +44,7 @@ export function rulesOf(program) {
   for (const tier of program.tiers || []) {
     lines.push(`${tier.name} tier from ${tier.threshold} ${program.kind}${program.tier_window_days ? ` in ${program.tier_window_days} days` : ""}: earn ×${tier.multiplier}.`);
   }
-  if (program.welcome) lines.push(`Welcome gift: ${program.welcome.stamps ?? program.welcome.points} ${program.welcome.stamps ? "stamps" : "points"}.`);
+  if (program.welcome) { const n = program.welcome.stamps ?? program.welcome.points; lines.push(`Welcome gift: ${n} ${program.welcome.stamps ? "stamp" : "point"}${n === 1 ? "" : "s"}.`); }
   if (program.birthday) lines.push(`Birthday treat: ${program.birthday.reward?.name ?? "a reward"}.`);
   const expiry = program.expiry;
   if (expiry && expiry.mode !== "never") {

@@ -1,0 +1,160 @@
+"""The counter: a barista finds a member and stamps their card, online and offline."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.browser.conftest import check_accessibility, create_program, enrol, screenshot
+from tests.conftest import Merchant, make_merchant
+
+TABLET = {"viewport": {"width": 800, "height": 1100}}
+
+
+@pytest.fixture
+def shop(base_url: str) -> tuple[Merchant, dict]:
+    merchant = make_merchant()
+    return merchant, create_program(base_url, merchant.tokens["owner"])
+
+
+def sign_in(page, merchant: Merchant, role: str) -> None:
+    page.goto("/staff")
+    page.get_by_label("Email", exact=True).fill(merchant.emails[role])
+    page.get_by_label("Password").fill(merchant.passwords[role])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Counter").wait_for()
+
+
+def find_by_code(page, barcode: str) -> None:
+    page.get_by_label("Code on the pass").fill(barcode)
+    page.get_by_role("button", name="Find").click()
+
+
+def stamp_transactions(base_url: str, merchant: Merchant, member_id: str) -> list[dict]:
+    response = httpx.get(
+        f"{base_url}/v1/members/{member_id}/transactions",
+        headers=merchant.auth("owner"),
+        timeout=30,
+    )
+    assert response.status_code == 200
+    return [t for t in response.json()["items"] if t["type"] == "stamp"]
+
+
+@pytest.mark.parametrize("page", [TABLET], indirect=True)
+def test_a_barista_types_a_code_and_stamps_the_card(
+    page, base_url: str, shop: tuple[Merchant, dict], axe_source: str
+) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "typed@example.com")
+    sign_in(page, merchant, "barista")
+    screenshot(page, "counter-signed-in")
+    check_accessibility(page, axe_source, "counter-signed-in")
+
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+    page.get_by_role("button", name="+1 stamp").click()
+
+    page.get_by_text("2 / 8 stamps").wait_for()
+    assert len(stamp_transactions(base_url, merchant, member["member_id"])) == 1
+    screenshot(page, "counter-member")
+    check_accessibility(page, axe_source, "counter-member")
+
+
+def test_a_barista_finds_a_member_by_email(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    enrol(base_url, program["program_id"], "lookup@example.com", name="Lin Lookup")
+    sign_in(page, merchant, "barista")
+
+    page.get_by_label("Customer's email").fill("lookup@example.com")
+    page.get_by_role("button", name="Look up").click()
+
+    page.get_by_role("heading", name="Lin Lookup · Blue Bean Coffee").wait_for()
+
+
+def test_a_wrong_code_shows_the_api_message(page, shop) -> None:
+    merchant, _ = shop
+    sign_in(page, merchant, "barista")
+
+    find_by_code(page, "forged-code")
+
+    page.wait_for_function("document.getElementById('find-error').textContent.length > 0")
+    assert page.locator("#member").is_hidden()
+
+
+def test_a_stamp_tapped_offline_is_queued_and_recorded_once_when_back_online(
+    page, base_url: str, shop
+) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "offline@example.com")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="+1 stamp").click()
+    page.get_by_role("status").filter(has_text="queued, will retry").wait_for()
+    screenshot(page, "counter-offline")
+    queued = stamp_transactions(base_url, merchant, member["member_id"])
+    page.context.set_offline(False)
+
+    page.get_by_text("2 / 8 stamps").wait_for(timeout=20_000)
+    page.locator(".state-done").first.wait_for()
+    assert queued == []
+    assert [t["stamps"] for t in stamp_transactions(base_url, merchant, member["member_id"])] == [1]
+    assert page.evaluate("localStorage.getItem('loyalty.counter.queue')") == "[]"
+
+
+def test_an_action_whose_answer_was_lost_is_retried_with_the_same_key(
+    page, base_url: str, shop
+) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "lost@example.com")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+    # The first POST reaches the server, then its answer is lost on the way back.
+    lost = []
+
+    def lose_first_answer(route) -> None:
+        if not lost:
+            lost.append(route.fetch())
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/stamps", lose_first_answer)
+
+    page.get_by_role("button", name="+1 stamp").click()
+
+    page.get_by_text("2 / 8 stamps").wait_for(timeout=20_000)
+    assert lost and lost[0].status == 200
+    assert [t["stamps"] for t in stamp_transactions(base_url, merchant, member["member_id"])] == [1]
+
+
+def test_a_manager_undoes_a_stamp(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "undo@example.com")
+    sign_in(page, merchant, "manager")
+    find_by_code(page, member["barcode"])
+    page.get_by_role("button", name="+1 stamp").click()
+    page.get_by_text("2 / 8 stamps").wait_for()
+
+    page.get_by_role("button", name="Undo").click()
+
+    page.locator("#recent").get_by_text("Undo +1 stamp").wait_for()
+    page.locator("#recent .state-done").first.wait_for()
+    page.reload()
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+
+
+def test_a_barista_sees_no_undo(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "noundo@example.com")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+
+    page.get_by_role("button", name="+1 stamp").click()
+
+    page.get_by_text("2 / 8 stamps").wait_for()
+    assert page.get_by_role("button", name="Undo").count() == 0
