@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench merchant clean
+.PHONY: run test lint bench merchant job clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -31,6 +31,16 @@ bench: $(STAMP)
 ## make merchant NAME="Café Blue" OWNER_EMAIL=owner@example.com
 merchant: $(STAMP)
 	$(PY) -m localrun merchant --name "$(NAME)" --owner-email "$(OWNER_EMAIL)"
+
+## Debian's Chromium and the pinned axe-core for tests/browser (CI runs as root).
+.PHONY: browser
+browser:
+	test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
+## make job NAME=expiry|birthday|tiers [TODAY=YYYY-MM-DD]: a scheduled job on the running `make run`'s store.
+job: $(STAMP)
+	$(PY) -m localrun job --name "$(NAME)" $(if $(TODAY),--today "$(TODAY)")
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

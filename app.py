@@ -1,14 +1,16 @@
 """The Chalice app: registers the blueprints and the event handlers, nothing else."""
 
+from chalicelib.jobs.handlers import schedules
 from chalicelib.logs import configure_logging
 from chalicelib.push.handlers import events
-from chalicelib.web import apple, google, health, ledger, members, openapi, programs, staff
+from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
 from chalicelib.web.application import Chalice
 
 configure_logging()
 app = Chalice(app_name="wallet-loyalty")
 app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 
-for module in (openapi, health, staff, programs, members, ledger, apple, google):
+for module in (openapi, health, staff, programs, members, ledger, apple, google, pages):
     app.register_blueprint(module.api.blueprint)
 app.register_blueprint(events)
+app.register_blueprint(schedules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("embedded_dynamodb", "ledger", "passes", "push_apns", "push")
+BENCHMARKS = ("embedded_dynamodb", "ledger", "passes", "push_apns", "push", "jobs")
 
 
 def main(names: list[str]) -> int:

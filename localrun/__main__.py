@@ -157,6 +157,27 @@ def merchant(args: argparse.Namespace) -> int:
     return 0
 
 
+def job(args: argparse.Namespace) -> int:
+    """A scheduled job, the Lambda's own code, on the configured or running store.
+
+    `--today` pretends the run happens at noon UTC that day (each merchant's local
+    day follows from it, as in production).
+    """
+    _environment(int(os.environ.get("PORT", "8000")))
+    _use_running_store()
+    _prepare()
+    import importlib
+    from datetime import UTC, datetime, time
+
+    module = importlib.import_module(f"chalicelib.jobs.{args.name}")
+    now = None
+    if args.today:
+        now = datetime.combine(datetime.strptime(args.today, "%Y-%m-%d").date(), time(12), UTC)
+    outcomes = module.run(now)
+    print(f"{args.name}: {dict(outcomes) or 'nothing due'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = argparse.ArgumentParser(prog="localrun")
@@ -167,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--owner-email", required=True)
     add.add_argument("--timezone", default="UTC")
     add.set_defaults(func=merchant)
+    run_job = commands.add_parser("job", help="run a scheduled job once")
+    run_job.add_argument("--name", required=True, choices=("expiry", "birthday", "tiers"))
+    run_job.add_argument("--today", help="YYYY-MM-DD: pretend the date")
+    run_job.set_defaults(func=job)
     args = parser.parse_args(argv)
     return args.func(args)
 

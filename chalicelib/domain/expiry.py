@@ -65,9 +65,7 @@ def _merge(lots: Iterable[Lot]) -> tuple[Lot, ...]:
         if same is None:
             merged[lot.expires_on] = lot
         else:
-            first = min(
-                (d for d in (same.earned_on, lot.earned_on) if d is not None), default=None
-            )
+            first = min((d for d in (same.earned_on, lot.earned_on) if d is not None), default=None)
             merged[lot.expires_on] = Lot(lot.expires_on, first, same.points + lot.points)
     return tuple(sorted(merged.values(), key=_sort_key))
 

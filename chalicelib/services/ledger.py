@@ -12,9 +12,13 @@ Every change, whatever its kind, goes through `apply`:
                              ledger entry
                              outbox: pass update
                              stats shard       ADD
-                staff_day    the account's day ADD, within its daily stamp cap
+                staff_day    the account's day ADD, within its daily stamp cap (not for SYSTEM)
                 voided       the entry a void reverses, if not voided yet
     lost race re-read and apply again, a bounded number of times
+
+The scheduled jobs change balances as SYSTEM (`Change.system`): no staff account is
+read or charged, and the entry's `staff_id` is None. Only code builds a Change, so
+nothing a client sends can make one a system change.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -34,7 +38,7 @@ from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
 from chalicelib.config import settings
-from chalicelib.domain import ledger
+from chalicelib.domain import expiry, ledger
 from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
 from chalicelib.domain.program import Program
 from chalicelib.domain.roles import Role
@@ -50,7 +54,7 @@ from chalicelib.services import auth
 from chalicelib.services.members import STAT_SHARDS, member_view
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
-from chalicelib.store import transact
+from chalicelib.store import schedule, transact
 from chalicelib.store.convert import (
     card_of,
     entry_item,
@@ -104,6 +108,9 @@ class Change:
     rule: Rule
     min_role: Role = Role.barista
     voids: TransactionItem | None = None
+    # A scheduled job's change: no staff account; `at` pretends the time (TODAY).
+    system: bool = False
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -167,9 +174,9 @@ def apply(claims: dict, change: Change) -> Receipt:
         with TransactGet(connection=connection()) as tx:
             record_f = tx.get(IdempotencyItem, key)
             member_f = tx.get(MemberItem, change.member_id)
-            staff_f = tx.get(StaffItem, claims["sub"])
-        staff = _result(staff_f)
-        principal = auth.principal_from(claims, staff)
+            staff_f = None if change.system else tx.get(StaffItem, claims["sub"])
+        staff = _result(staff_f) if staff_f is not None else None
+        principal = _system(claims) if change.system else auth.principal_from(claims, staff)
         record = _result(record_f)
         if record is not None:
             return _replay(record, digest)
@@ -185,9 +192,11 @@ def apply(claims: dict, change: Change) -> Receipt:
             program=program,
             program_item=program_item,
             principal=principal,
-            moment=moment_for(member.merchant_id),
+            moment=moment_for(member.merchant_id, change.at),
             transaction_id=ids.new_id(),
-            daily_cap=int(staff.daily_stamp_cap) if staff.daily_stamp_cap is not None else None,
+            daily_cap=int(staff.daily_stamp_cap)
+            if staff is not None and staff.daily_stamp_cap is not None
+            else None,
         )
         outcome = change.rule(context)
         entry = _entry(change, context, outcome)
@@ -233,6 +242,20 @@ def apply(claims: dict, change: Change) -> Receipt:
     raise Conflict("This card is changing too fast right now: retry with the same key.")
 
 
+SYSTEM = "system"
+
+
+def system_claims(merchant_id: str) -> dict:
+    """The claims a scheduled job's change runs under (with `Change.system`)."""
+    return {"mid": merchant_id, "sub": SYSTEM}
+
+
+def _system(claims: dict) -> auth.Principal:
+    return auth.Principal(
+        staff_id=SYSTEM, merchant_id=claims["mid"], role=Role.owner, location_id=None
+    )
+
+
 class _VoidedMeanwhile(Exception):
     """Another void of the same transaction committed first."""
 
@@ -254,7 +277,7 @@ def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionIte
         outcome,
         context.moment,
         ledger.stats_of(change.type, outcome, required, voided),
-        staff_id=context.principal.staff_id,
+        staff_id=None if change.system else context.principal.staff_id,
         location_id=context.principal.location_id,
         voids=change.voids.transaction_id if change.voids else None,
     )
@@ -309,6 +332,7 @@ def _build(
         MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
     ]
+    actions += schedule.due_actions(_due_values(change, context, outcome))
     if card.last_scan_at is not None:
         actions.append(MemberItem.last_scan_at.set(clock.iso(card.last_scan_at)))
     if card.scan_day is not None:
@@ -329,6 +353,8 @@ def _build(
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
     tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
+    if change.system:
+        return
     # [6] the staff member's day, within their daily stamp cap
     issued = stats.get("stamps_issued", 0) if change.type != "void" else 0
     condition = None
@@ -358,6 +384,25 @@ def _build(
             condition=TransactionItem.voided == False,  # noqa: E712 - a DynamoDB condition
             name="voided",
         )
+
+
+def _due_values(change: Change, context: Context, outcome: Outcome) -> dict[str, object]:
+    """The point lots after this change and the days the scheduled jobs are next due.
+
+    A member's own transaction is activity (`inactivity_days` restarts); a job's is not.
+    """
+    member, moment = context.member, context.moment
+    lots = expiry.settle(
+        expiry.lots_from_json(member.point_lots),
+        outcome.points,
+        outcome.card.points - outcome.points,  # `member` already shows the change (_after)
+        moment.today,
+        context.program.expiry,
+        activity=not change.system,
+    )
+    return schedule.due_values(
+        member.member_id, lots, outcome.card, context.program, moment.today, moment.zone
+    )
 
 
 # --- the operations ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from chalicelib import clock, ids
-from chalicelib.domain import barcode, ledger
+from chalicelib.domain import barcode, expiry, ledger
 from chalicelib.domain.ledger import Card, Moment
 from chalicelib.errors import Conflict, NotFound, UnknownBarcode
 from chalicelib.secrets import secrets
@@ -18,7 +18,7 @@ from chalicelib.services import pass_tokens
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
-from chalicelib.store import transact
+from chalicelib.store import db, schedule, transact
 from chalicelib.store.convert import (
     entry_item,
     next_pass_second,
@@ -121,6 +121,14 @@ def enrol(
         gift_stats = ledger.stats_of("welcome", gift, required)
         entry = entry_item(member, "welcome", welcome_id, gift, moment, gift_stats)
         stats.update(gift_stats)
+    # The scheduled jobs' keys: welcome points' expiry, the tier review, the birthday.
+    lots = expiry.settle((), member.points, 0, moment.today, program.expiry, activity=True)
+    due = schedule.due_values(member.member_id, lots, card, program, moment.today, moment.zone)
+    for name, value in {
+        **due,
+        **schedule.birthday_values(member.member_id, birthday, moment.zone),
+    }.items():
+        setattr(member, name, value)
 
     def build(tx: transact.Write) -> None:
         tx.save(
@@ -159,11 +167,8 @@ def _claimed_member(key: str) -> MemberItem | None:
 
 def load_member(principal: Principal, member_id: str) -> MemberItem:
     """A member of the caller's merchant; anyone else's, or an erased one, is NotFound."""
-    try:
-        member = MemberItem.get(member_id, consistent_read=True)
-    except MemberItem.DoesNotExist:
-        member = None
-    if member is None or member.merchant_id != principal.merchant_id:
+    member = db.fetch_owned(MemberItem, member_id, principal.merchant_id)
+    if member is None:
         raise NotFound("No such member.")
     return member
 
@@ -219,6 +224,13 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.email.remove(),
             MemberItem.email_key.remove(),
             MemberItem.birthday.remove(),
+            # Off every scheduled job's index: an erased card earns and loses nothing more.
+            MemberItem.birthday_key.remove(),
+            MemberItem.birthday_offset.remove(),
+            MemberItem.expiry_key.remove(),
+            MemberItem.expiry_offset.remove(),
+            MemberItem.tier_key.remove(),
+            MemberItem.tier_offset.remove(),
             MemberItem.marketing_consent.set(False),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),

@@ -8,9 +8,11 @@ import logging
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from chalicelib import clock
 from chalicelib.config import settings
+from chalicelib.domain import expiry
 from chalicelib.domain.program import Program
 from chalicelib.secrets import secrets
 from chalicelib.services.members import member_view
@@ -109,8 +111,16 @@ def content(member: MemberItem, program: Program, merchant: MerchantItem) -> Pas
         label_color=design.label_color if design else None,
         logo_text=(design.logo_text if design else None) or merchant.name,
         voided=bool(member.erased),
-        expiry_notice=None,
+        expiry_notice=_expiry_notice(member, program, merchant),
     )
+
+
+def _expiry_notice(member: MemberItem, program: Program, merchant: MerchantItem) -> str | None:
+    """ "120 points expire on 31 Dec" within the program's warning days (the expiry job
+    pushes a pass update on the day the warning starts)."""
+    today = clock.now().astimezone(ZoneInfo(merchant.timezone or "UTC")).date()
+    lots = expiry.lots_from_json(member.point_lots)
+    return expiry.notice(lots, today, expiry.warning_days(program.expiry))
 
 
 def _barcode(member: MemberItem) -> str:

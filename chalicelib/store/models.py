@@ -456,11 +456,11 @@ class JobItem(Model):
 
 
 class JobRunItem(Model):
-    """A scheduled job's checkpoint: one per job, merchant-local day and index shard.
+    """A scheduled job's checkpoint for one merchant-local day: per index key (shard),
+    the cursor after the last member handled, or done.
 
-    `cursor` is the index key of the last member handled, so a run cut off by
-    Lambda's time limit resumes after it; `done` once every zone has passed the day
-    and the shard was read to its end.
+    A run cut off by Lambda's time limit resumes from the cursors; the day is `done`
+    once every zone has passed its midnight and every shard was read to its end.
     """
 
     class Meta:
@@ -468,10 +468,9 @@ class JobRunItem(Model):
         billing_mode = "PAY_PER_REQUEST"
 
     run_key = UnicodeAttribute(hash_key=True)  # <job>#<YYYY-MM-DD>
-    shard = NumberAttribute(range_key=True)
-    cursor = UnicodeAttribute(null=True)  # JSON ExclusiveStartKey
+    # JSON {"<day or MM-DD>#<shard>": {"cursor": ExclusiveStartKey or null, "done": bool}}
+    shards = UnicodeAttribute(default="{}")
     done = BooleanAttribute(default=False)
-    members = NumberAttribute(default=0)
     updated_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)
 

@@ -1,0 +1,1 @@
+"""Scheduled work: expiry, birthdays, tier review. Each job calls services."""

@@ -1,0 +1,34 @@
+"""The scheduled Lambdas. Hourly: each merchant's members are taken once its local
+day has begun (runner.py), and a run cut off by the time limit resumes the next hour."""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Blueprint, Cron
+from chalice.app import CloudWatchEvent
+
+from chalicelib.jobs import birthday, expiry, tiers
+
+schedules = Blueprint(__name__)
+log = logging.getLogger(__name__)
+
+
+def _remaining(event: CloudWatchEvent) -> float:
+    context = event.context
+    return context.get_remaining_time_in_millis() / 1000 if context else 900.0
+
+
+@schedules.schedule(Cron(5, "*", "*", "*", "?", "*"))
+def expire_points(event: CloudWatchEvent) -> None:
+    log.info("expiry: %s", dict(expiry.run(remaining_seconds=lambda: _remaining(event))))
+
+
+@schedules.schedule(Cron(10, "*", "*", "*", "?", "*"))
+def birthday_rewards(event: CloudWatchEvent) -> None:
+    log.info("birthday: %s", dict(birthday.run(remaining_seconds=lambda: _remaining(event))))
+
+
+@schedules.schedule(Cron(15, "*", "*", "*", "?", "*"))
+def review_tiers(event: CloudWatchEvent) -> None:
+    log.info("tiers: %s", dict(tiers.run(remaining_seconds=lambda: _remaining(event))))

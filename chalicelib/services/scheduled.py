@@ -1,0 +1,206 @@
+"""What the scheduled jobs do to one member: expire, warn, celebrate, review the tier.
+
+Each takes a member id found on a job's index and the local day it was due, and
+answers what it did ("expired", "warned", "granted", ...). A balance change goes
+through the ledger's exactly-once path as SYSTEM, its idempotency key derived from
+the member, the day and the rule, so a run repeated or resumed changes nothing
+twice. A change without a balance (a warning, a tier) is one TransactWrite on the
+member's version with its pass update.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from functools import partial
+
+from chalicelib.domain import expiry, ledger
+from chalicelib.domain.ledger import Moment, Outcome
+from chalicelib.domain.program import Expiry, Program
+from chalicelib.errors import Conflict
+from chalicelib.services import ledger as ledger_service
+from chalicelib.services.moments import moment_for
+from chalicelib.services.programs import cached_program
+from chalicelib.store import schedule, transact
+from chalicelib.store.convert import card_of, next_pass_second, pass_outbox
+from chalicelib.store.models import MemberItem
+
+ATTEMPTS = 5
+# Outcomes that leave the member where the index found it: the run stops that
+# shard there and comes back to it next time.
+NOT_YET = "not_yet"
+
+
+class _NothingToExpire(Exception):
+    """Read again inside the ledger's path: nothing is past its day any more."""
+
+
+def _load(member_id: str) -> MemberItem | None:
+    try:
+        member = MemberItem.get(member_id, consistent_read=True)
+    except MemberItem.DoesNotExist:
+        return None
+    return None if member.erased else member
+
+
+# --- expiry ----------------------------------------------------------------------------
+
+
+def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
+    """Expire what is past its day, or show the warning that is due; then reschedule."""
+    for _ in range(ATTEMPTS):
+        member = _load(member_id)
+        if member is None:
+            return "skipped"
+        moment = moment_for(member.merchant_id, at)
+        if moment.today < due:
+            return NOT_YET
+        _, program = cached_program(member.program_id)
+        lots = expiry.lots_from_json(member.point_lots)
+        card = card_of(member)
+        if expiry.expired(lots, moment.today) or expiry.expired_rewards(card.rewards, moment.iso):
+            try:
+                _expire(member, program.expiry, moment, at)
+                return "expired"
+            except _NothingToExpire:
+                continue
+        try:
+            return _reschedule(member, program, moment)
+        except transact.Cancelled:
+            continue  # a till changed the card meanwhile: read it again
+    raise Conflict(f"member {member_id} kept changing during the expiry run")
+
+
+def _expire(member: MemberItem, rule: Expiry | None, moment: Moment, at: datetime | None) -> None:
+    mode = rule.mode if rule is not None else "never"
+    day = moment.today.isoformat()
+
+    def rule_(c: ledger_service.Context) -> Outcome:
+        lots = expiry.lots_from_json(c.member.point_lots)
+        outcome = expiry.expire(c.card, lots, c.moment.today, c.moment.iso)
+        if not outcome.points and not outcome.rewards_removed:
+            raise _NothingToExpire
+        return outcome
+
+    ledger_service.apply(
+        ledger_service.system_claims(member.merchant_id),
+        ledger_service.Change(
+            "expiry",
+            member.member_id,
+            {"day": day, "rule": mode},
+            f"expiry#{member.member_id}#{day}#{mode}",
+            rule_,
+            system=True,
+            at=at,
+        ),
+    )
+
+
+def _reschedule(member: MemberItem, program: Program, moment: Moment) -> str:
+    """No points to take: show the warning if one is due, and move the member on."""
+    lots = expiry.lots_from_json(member.point_lots)
+    notice = expiry.notice(lots, moment.today, expiry.warning_days(program.expiry))
+    values = schedule.due_values(
+        member.member_id, lots, card_of(member), program, moment.today, moment.zone
+    )
+    values.pop("tier_key"), values.pop("tier_offset")  # the tier review keeps its own day
+    transact.write(partial(_touch, member, values, moment, "expiry_warning" if notice else None))
+    return "warned" if notice else "rescheduled"
+
+
+def _touch(
+    member: MemberItem,
+    values: dict[str, object],
+    moment: Moment,
+    reason: str | None,
+    tx: transact.Write,
+    extra: list | None = None,
+) -> None:
+    """Set `values` on the member if unchanged; with `reason`, update the pass (no notice)."""
+    version = int(member.version)
+    actions = schedule.due_actions(values) + list(extra or [])
+    if reason is not None:
+        actions += [
+            MemberItem.version.set(version + 1),
+            MemberItem.updated_at.set(moment.iso),
+            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+        ]
+    tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
+    if reason is not None:
+        # notify stays False: a warning must not spend Google's 3 notices a day.
+        pass_outbox(tx, member, version + 1, reason, moment, notify=False)
+
+
+# --- birthdays ---------------------------------------------------------------------------
+
+
+def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str:
+    """The program's birthday reward, once a year, on the member's local birthday."""
+    member = _load(member_id)
+    if member is None:
+        return "skipped"
+    _, program = cached_program(member.program_id)
+    if program.birthday is None:
+        return "no_reward"
+    moment = moment_for(member.merchant_id, at)
+    if moment.today < day:
+        return NOT_YET
+    # The day itself, or the next (a run late by a few hours for a zone at the edge).
+    if moment.today - day > timedelta(days=1) or not expiry.is_birthday(member.birthday, day):
+        return "not_today"
+    spec = program.birthday
+
+    def rule(c: ledger_service.Context) -> Outcome:
+        reward = expiry.birthday_reward(
+            spec.reward.name, spec.valid_days, c.transaction_id, c.new_id(), day, c.moment.zone
+        )
+        card = replace(c.card, rewards=(*c.card.rewards, reward))
+        return Outcome(card, 0, 0, rewards_unlocked=(reward,), detail={"birthday": day.isoformat()})
+
+    ledger_service.apply(
+        ledger_service.system_claims(member.merchant_id),
+        ledger_service.Change(
+            "birthday",
+            member_id,
+            {"year": day.year},
+            f"birthday#{member_id}#{day.year}",
+            rule,
+            system=True,
+            at=at,
+        ),
+    )
+    return "granted"
+
+
+# --- tiers -------------------------------------------------------------------------------
+
+
+def review_member_tier(member_id: str, due: date, at: datetime | None = None) -> str:
+    """Apply the window rule (domain.ledger.review_tier): promote or demote, reschedule."""
+    for _ in range(ATTEMPTS):
+        member = _load(member_id)
+        if member is None:
+            return "skipped"
+        moment = moment_for(member.merchant_id, at)
+        if moment.today < due:
+            return NOT_YET
+        _, program = cached_program(member.program_id)
+        card = card_of(member)
+        days = ledger.prune_days(card.earned_by_day, moment.today, program.tier_window_days)
+        after = ledger.review_tier(replace(card, earned_by_day=days), program, moment.today)
+        values = schedule.due_values(member_id, (), after, program, moment.today, moment.zone)
+        values = {k: v for k, v in values.items() if k.startswith("tier_")}
+        changed = after.tier != card.tier
+        extra = [
+            MemberItem.earned_by_day.set(json.dumps(after.earned_by_day, sort_keys=True)),
+            MemberItem.tier.set(after.tier) if after.tier else MemberItem.tier.remove(),
+        ]
+        try:
+            transact.write(
+                partial(_touch, member, values, moment, "tier" if changed else None, extra=extra)
+            )
+        except transact.Cancelled:
+            continue
+        return "changed" if changed else "kept"
+    raise Conflict(f"member {member_id} kept changing during the tier review")

@@ -1,0 +1,387 @@
+"""The scheduled jobs against the embedded DynamoDB, each test on days of its own.
+
+The jobs' indexes and checkpoints are shared by every test of a worker, so each test
+pretends dates in a year no other test uses, and asserts on its own members' ledgers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chalicelib import clock, ids
+from chalicelib.domain.program import Program
+from chalicelib.domain.roles import Role
+from chalicelib.jobs import birthday, expiry, runner, tiers
+from chalicelib.services import auth, members, moments, programs, scheduled
+from chalicelib.services import ledger as ledger_service
+from chalicelib.store.models import (
+    JobRunItem,
+    MemberItem,
+    MerchantItem,
+    OutboxItem,
+    ProgramItem,
+    TransactionItem,
+)
+from tests.conftest import Merchant, make_merchant
+
+
+def at(day: str, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC)
+
+
+class Shop:
+    """A merchant with one program, and helpers to act on its members at pretended times."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, document: dict, zone: str | None = None):
+        self.monkeypatch = monkeypatch
+        self.merchant: Merchant = make_merchant()
+        if zone is not None:
+            MerchantItem(self.merchant.merchant_id).update(
+                actions=[MerchantItem.timezone.set(zone)]
+            )
+            moments._timezones.pop(self.merchant.merchant_id, None)
+        owner = auth.Principal(
+            self.merchant.staff_ids["owner"], self.merchant.merchant_id, Role.owner, None
+        )
+        self.program_id = programs.create_program(
+            owner, Program.model_validate({"name": "Beans", **document})
+        ).program_id
+        self.claims = auth.decode_token(self.merchant.tokens["barista"])
+
+    def enrol(self, when: datetime, birthday: str | None = None) -> str:
+        self.monkeypatch.setattr(clock, "now", lambda: when)
+        email = f"m-{ids.new_id().lower()}@example.com"
+        return members.enrol(self.program_id, "Ada", email, birthday, False).member.member_id
+
+    def buy(self, member_id: str, amount: str, when: datetime) -> None:
+        self.monkeypatch.setattr(clock, "now", lambda: when)
+        body = {"amount": {"amount": amount, "currency": "EUR"}}
+        ledger_service.record_purchase(
+            self.claims, member_id, amount, "EUR", ids.new_id(), {**body, "k": ids.new_id()}
+        )
+
+    def redeem(self, member_id: str, item: str, when: datetime) -> None:
+        self.monkeypatch.setattr(clock, "now", lambda: when)
+        ledger_service.redeem(self.claims, member_id, None, item, ids.new_id(), {"i": item})
+
+    def stamp(self, member_id: str, count: int, when: datetime) -> None:
+        self.monkeypatch.setattr(clock, "now", lambda: when)
+        ledger_service.add_stamps(self.claims, member_id, count, ids.new_id(), {"n": count})
+
+
+def points_program(mode: str, days: int | None = None, **more: object) -> dict:
+    rule: dict = {"mode": mode}
+    if days is not None:
+        rule["days"] = days
+    return {
+        "kind": "points",
+        "points": {
+            "per_unit": "1",
+            "currency": "EUR",
+            "catalog": [{"id": "cake", "name": "Cake", "cost": 120}],
+        },
+        "expiry": rule,
+        **more,
+    }
+
+
+def member(member_id: str) -> MemberItem:
+    return MemberItem.get(member_id, consistent_read=True)
+
+
+def entries(member_id: str, type_: str) -> list[TransactionItem]:
+    return [t for t in TransactionItem.query(member_id) if t.type == type_]
+
+
+def expiry_points(member_id: str) -> list[int]:
+    return [int(t.points) for t in entries(member_id, "expiry")]
+
+
+# --- after_days ------------------------------------------------------------------------
+
+
+def test_points_expire_after_days_with_one_ledger_entry_and_a_second_run_is_a_no_op(
+    dynamodb_url, monkeypatch
+):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    old = shop.enrol(at("2031-01-01"))
+    shop.buy(old, "100", at("2031-01-01"))
+    young = shop.enrol(at("2031-01-20"))
+    shop.buy(young, "80", at("2031-01-20"))
+
+    expiry.run(at("2031-01-31"))
+    kept_on_last_day = member(old).points
+    expiry.run(at("2031-02-01"))
+    expiry.run(at("2031-02-01", 18))
+
+    assert kept_on_last_day == 100
+    assert expiry_points(old) == [-100]
+    assert member(old).points == 0
+    assert entries(old, "expiry")[0].staff_id is None
+    assert expiry_points(young) == []
+    assert member(young).points == 80
+
+
+def test_the_warning_shows_on_the_pass_without_spending_a_notification(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    ada = shop.enrol(at("2032-01-01"))
+    shop.buy(ada, "120", at("2032-01-01"))
+    OutboxItem(f"pass#{ada}").delete()
+    version = int(member(ada).version)
+
+    outcomes = expiry.run(at("2032-01-24"))
+
+    outbox = OutboxItem.get(f"pass#{ada}", consistent_read=True)
+    assert outcomes["warned"] >= 1
+    assert outbox.notify is False
+    assert outbox.reason == "expiry_warning"
+    assert int(member(ada).version) == version + 1
+    assert member(ada).expiry_key.startswith("2032-02-01#")
+    from chalicelib.domain import expiry as rules
+
+    lots = rules.lots_from_json(member(ada).point_lots)
+    assert rules.notice(lots, date(2032, 1, 24), 7) == "120 points expire on 31 Jan"
+    assert expiry_points(ada) == []
+
+
+def test_redemptions_consume_the_oldest_points_first(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    ada = shop.enrol(at("2033-01-01"))
+    shop.buy(ada, "100", at("2033-01-01"))
+    shop.buy(ada, "50", at("2033-01-10"))
+    shop.redeem(ada, "cake", at("2033-01-15"))
+
+    expiry.run(at("2033-02-01"))
+    after_first_lot = member(ada).points
+    expiry.run(at("2033-02-10"))
+
+    assert after_first_lot == 30
+    assert expiry_points(ada) == [-30]
+    assert member(ada).points == 0
+
+
+# --- inactivity, end of month, end of year -----------------------------------------------
+
+
+def test_activity_inside_the_window_keeps_the_points(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("inactivity_days", 30))
+    active = shop.enrol(at("2034-01-01"))
+    shop.buy(active, "100", at("2034-01-01"))
+    shop.buy(active, "10", at("2034-01-25"))
+    idle = shop.enrol(at("2034-01-01"))
+    shop.buy(idle, "70", at("2034-01-01"))
+
+    expiry.run(at("2034-02-01"))
+    active_kept = member(active).points
+    expiry.run(at("2034-02-25"))
+
+    assert expiry_points(idle) == [-70]
+    assert active_kept == 110
+    assert expiry_points(active) == [-110]
+
+
+@pytest.mark.parametrize(
+    ("mode", "earned", "last_day"),
+    [("end_of_month", "2035-01-15", "2035-01-31"), ("end_of_year", "2036-03-01", "2036-12-31")],
+)
+def test_calendar_modes_expire_after_the_period_ends(
+    dynamodb_url, monkeypatch, mode, earned, last_day
+):
+    shop = Shop(monkeypatch, points_program(mode))
+    ada = shop.enrol(at(earned))
+    shop.buy(ada, "40", at(earned))
+    day_after = (date.fromisoformat(last_day) + timedelta(days=1)).isoformat()
+
+    expiry.run(at(last_day))
+    kept = member(ada).points
+    expiry.run(at(day_after))
+
+    assert kept == 40
+    assert expiry_points(ada) == [-40]
+
+
+def test_a_shorter_rule_never_shortens_points_already_earned(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 365))
+    ada = shop.enrol(at("2037-01-01"))
+    shop.buy(ada, "90", at("2037-01-01"))
+    item = ProgramItem.get(shop.program_id)
+    document = json.loads(item.document)
+    document["expiry"] = {"mode": "after_days", "days": 10}
+    item.update(
+        actions=[
+            ProgramItem.document.set(json.dumps(document)),
+            ProgramItem.version.add(1),
+        ]
+    )
+    programs.forget_program(shop.program_id)
+    shop.buy(ada, "5", at("2037-01-02"))
+
+    expiry.run(at("2037-01-13"))
+
+    assert expiry_points(ada) == [-5]
+    assert member(ada).points == 90
+
+
+def test_rewards_expire_at_their_expiry(dynamodb_url, monkeypatch):
+    document = {
+        "kind": "stamps",
+        "stamps": {"required": 2, "reward": {"name": "Coffee"}},
+        "reward_valid_days": 10,
+    }
+    shop = Shop(monkeypatch, document)
+    ada = shop.enrol(at("2038-01-01"))
+    shop.stamp(ada, 2, at("2038-01-01", 9))
+
+    expiry.run(at("2038-01-11"))
+    still = len(member(ada).rewards)
+    expiry.run(at("2038-01-12"))
+
+    assert still == 1
+    assert member(ada).rewards == []
+    gone = entries(ada, "expiry")
+    assert len(gone) == 1
+    assert json.loads(gone[0].detail)["rewards_expired"]
+
+
+# --- time zones ----------------------------------------------------------------------------
+
+
+def test_each_merchant_expires_on_its_own_local_day(dynamodb_url, monkeypatch):
+    auckland = Shop(monkeypatch, points_program("end_of_month"), zone="Pacific/Auckland")
+    los_angeles = Shop(monkeypatch, points_program("end_of_month"), zone="America/Los_Angeles")
+    kiwi = auckland.enrol(at("2039-03-31", 0, 30))
+    auckland.buy(kiwi, "10", at("2039-03-31", 0, 30))  # 13:30 on 31 March in Auckland
+    angeleno = los_angeles.enrol(at("2039-03-31", 20))
+    los_angeles.buy(angeleno, "20", at("2039-03-31", 20))  # 13:00 on 31 March in LA
+
+    expiry.run(at("2039-03-31", 12, 30))  # Auckland: 1 April 01:30; LA: 31 March 05:30
+    kiwi_first, angeleno_first = expiry_points(kiwi), expiry_points(angeleno)
+    expiry.run(at("2039-04-01", 8, 30))  # LA: 1 April 01:30
+
+    assert kiwi_first == [-10]
+    assert angeleno_first == []
+    assert expiry_points(angeleno) == [-20]
+    assert expiry_points(kiwi) == [-10]
+
+
+# --- birthdays -------------------------------------------------------------------------------
+
+
+def birthday_program() -> dict:
+    return {
+        "kind": "stamps",
+        "stamps": {"required": 8, "reward": {"name": "Coffee"}},
+        "birthday": {"reward": {"name": "Cake"}, "valid_days": 14},
+    }
+
+
+def test_a_birthday_reward_is_granted_once_on_the_day(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, birthday_program())
+    ada = shop.enrol(at("2040-01-01"), birthday="1990-06-15")
+    bob = shop.enrol(at("2040-01-01"), birthday="06-16")
+
+    birthday.run(at("2040-06-15"))
+    birthday.run(at("2040-06-15", 20))
+
+    granted = entries(ada, "birthday")
+    assert len(granted) == 1
+    assert granted[0].staff_id is None
+    rewards = member(ada).rewards
+    assert [r.name for r in rewards] == ["Happy birthday! Cake"]
+    assert rewards[0].expires_at.startswith("2040-06-2")
+    assert entries(bob, "birthday") == []
+    assert OutboxItem.get(f"pass#{ada}", consistent_read=True).notify is True
+
+
+def test_29_february_is_celebrated_on_28_february_in_other_years(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, birthday_program())
+    leap = shop.enrol(at("2041-01-01"), birthday="02-29")
+
+    birthday.run(at("2041-02-28"))
+    in_2041 = len(entries(leap, "birthday"))
+    birthday.run(at("2044-02-28"))
+    on_28_in_leap_year = len(entries(leap, "birthday"))
+    birthday.run(at("2044-02-29"))
+
+    assert in_2041 == 1
+    assert on_28_in_leap_year == 1
+    assert len(entries(leap, "birthday")) == 2
+
+
+def test_erased_members_are_skipped(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, {**points_program("after_days", 10), **birthday_program()})
+    ada = shop.enrol(at("2042-05-01"), birthday="05-05")
+    shop.buy(ada, "10", at("2042-05-01"))
+    owner = auth.Principal(
+        shop.merchant.staff_ids["owner"], shop.merchant.merchant_id, Role.owner, None
+    )
+    members.erase(owner, ada)
+
+    birthday.run(at("2042-05-05"))
+    expiry.run(at("2042-05-12"))
+
+    assert member(ada).expiry_key is None
+    assert member(ada).birthday_key is None
+    assert entries(ada, "birthday") == []
+    assert expiry_points(ada) == []
+
+
+# --- tiers -----------------------------------------------------------------------------------
+
+
+def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monkeypatch):
+    document = points_program(
+        "never",
+        tiers=[
+            {"name": "Bronze", "threshold": 0},
+            {"name": "Silver", "threshold": 100, "multiplier": "1.5"},
+        ],
+        tier_window_days=30,
+    )
+    shop = Shop(monkeypatch, document)
+    ada = shop.enrol(at("2043-01-01"))
+    shop.buy(ada, "150", at("2043-01-01"))
+    promoted = member(ada).tier
+
+    tiers.run(at("2043-01-30"))
+    kept = member(ada).tier
+    tiers.run(at("2043-01-31"))
+
+    assert promoted == "Silver"
+    assert kept == "Silver"
+    assert member(ada).tier == "Bronze"
+
+
+# --- resuming --------------------------------------------------------------------------------
+
+
+def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 5))
+    crowd = []
+    for _ in range(12):
+        someone = shop.enrol(at("2045-03-01"))
+        shop.buy(someone, "7", at("2045-03-01"))
+        crowd.append(someone)
+    calls = {"n": 0}
+    real = scheduled.expire_member
+
+    def crashing(member_id, due, now):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("Lambda timed out")
+        return real(member_id, due, now)
+
+    job = runner.Job(**{**expiry.JOB.__dict__, "handle": crashing})
+
+    stopped = runner.run(job, at("2045-03-07"), page_size=1, max_pages=2)
+    with pytest.raises(RuntimeError):
+        runner.run(job, at("2045-03-07"), page_size=1)
+    runner.run(job, at("2045-03-07"), page_size=1)
+    runner.run(job, at("2045-03-07", 18), page_size=1)
+
+    assert stopped["stopped"] == 1
+    assert [expiry_points(m) for m in crowd] == [[-7]] * 12
+    assert JobRunItem.get("expiry#2045-03-07").done
