@@ -19,6 +19,14 @@ class Chalice(chalice.Chalice):
         self._per_thread = threading.local()
         super().__init__(*args, **kwargs)
 
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # A request without Accept accepts anything (RFC 9110), but Chalice refuses a
+        # binary answer (a .pkpass, a PNG) unless Accept names it: say so explicitly.
+        headers = event.get("headers")
+        if isinstance(headers, dict) and not any(k.lower() == "accept" for k in headers):
+            headers["accept"] = "*/*"
+        return super().__call__(event, context)
+
     @property
     def current_request(self) -> chalice.app.Request | None:  # type: ignore[override]
         return getattr(self._per_thread, "request", None)

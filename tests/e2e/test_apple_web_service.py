@@ -251,3 +251,18 @@ def test_a_registration_flood_keeps_the_newest_twenty_devices(client, member):
     kept = [d for d in devices if d.updated().status_code == 200]
 
     assert kept == devices[2:]
+
+
+def test_a_pass_downloads_for_a_client_that_sends_no_accept_header(base_url, member):
+    import urllib.request
+
+    url = urlsplit(member["passes"]["apple_url"])
+    # urllib sends no Accept header at all.
+    request = urllib.request.Request(f"{base_url}{url.path}?{url.query}")  # noqa: S310
+
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - our own test server
+        data = response.read()
+        content_type = response.headers["Content-Type"]
+
+    assert content_type == "application/vnd.apple.pkpass"
+    assert pass_json(data)["serialNumber"] == member["member_id"]
