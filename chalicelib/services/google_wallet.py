@@ -15,7 +15,9 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain import barcode
+from chalicelib.domain.program import Program
 from chalicelib.secrets import secrets
+from chalicelib.services import passes
 from chalicelib.services.members import member_view
 from chalicelib.services.programs import load_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
@@ -81,7 +83,7 @@ def class_body(item: ProgramItem) -> dict[str, Any]:
 
 def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
     stamps = program.get("stamps")
-    return objects.loyalty_object(
+    body = objects.loyalty_object(
         settings().google_issuer_id,
         member.program_id,
         member_view(member),
@@ -89,6 +91,16 @@ def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
         stamps["required"] if stamps else None,
         bool(member.erased),
     )
+    # The same warning as the Apple pass ("120 points expire on 31 Dec"), shown
+    # without a notification: Google's 3 a day are kept for rewards.
+    notice = None
+    if not member.erased:
+        merchant = MerchantItem.get(member.merchant_id)
+        notice = passes.expiry_notice(member, Program.model_validate(program), merchant)
+    if notice:
+        modules = [{"id": "expiry", "header": "Expiring soon", "body": notice}]
+        body["textModulesData"] = (modules + body["textModulesData"])[:10]
+    return body
 
 
 def sync_class(program_id: str) -> None:

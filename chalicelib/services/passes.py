@@ -111,11 +111,11 @@ def content(member: MemberItem, program: Program, merchant: MerchantItem) -> Pas
         label_color=design.label_color if design else None,
         logo_text=(design.logo_text if design else None) or merchant.name,
         voided=bool(member.erased),
-        expiry_notice=_expiry_notice(member, program, merchant),
+        expiry_notice=expiry_notice(member, program, merchant),
     )
 
 
-def _expiry_notice(member: MemberItem, program: Program, merchant: MerchantItem) -> str | None:
+def expiry_notice(member: MemberItem, program: Program, merchant: MerchantItem) -> str | None:
     """ "120 points expire on 31 Dec" within the program's warning days (the expiry job
     pushes a pass update on the day the warning starts)."""
     today = clock.now().astimezone(ZoneInfo(merchant.timezone or "UTC")).date()

@@ -385,3 +385,23 @@ def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, m
     assert stopped["stopped"] == 1
     assert [expiry_points(m) for m in crowd] == [[-7]] * 12
     assert JobRunItem.get("expiry#2045-03-07").done
+
+
+def test_the_warning_shows_on_the_google_card_too(dynamodb_url, monkeypatch):
+    from chalicelib.services import google_wallet
+    from chalicelib.services import programs as program_service
+
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    ada = shop.enrol(at("2032-03-01"))
+    shop.buy(ada, "120", at("2032-03-01"))
+    monkeypatch.setattr(clock, "now", lambda: at("2032-03-25"))
+    expiry.run(at("2032-03-25"))
+    document = json.loads(program_service.load_program(shop.program_id).document)
+
+    body = google_wallet.object_body(member(ada), document)
+
+    assert body["textModulesData"][0] == {
+        "id": "expiry",
+        "header": "Expiring soon",
+        "body": "120 points expire on 31 Mar",
+    }
