@@ -96,29 +96,50 @@ def _client_certificate() -> tuple[str, str]:
 
 
 def deliver(outbox_id: str) -> str:
-    """Deliver one outbox item; 'delivered', 'gone', 'superseded' or 'retry'."""
+    """Deliver one outbox item; 'delivered', 'gone', 'superseded', 'retry' or 'more'.
+
+    Each outcome is one structured log line (JSON), for CloudWatch Logs Insights.
+    """
     try:
         item = OutboxItem.get(outbox_id, consistent_read=True)
     except OutboxItem.DoesNotExist:
         return "gone"
+    outcome, error = _attempt(item)
+    log.info(
+        json.dumps(
+            {
+                "event": "outbox_delivery",
+                "outbox_id": outbox_id,
+                "kind": item.kind,
+                "reason": item.reason,
+                "outcome": outcome,
+                "attempts": int(item.attempts or 0) + (outcome == "retry"),
+                "error": error,
+            }
+        )
+    )
+    return outcome
+
+
+def _attempt(item: OutboxItem) -> tuple[str, str | None]:
     try:
         if item.kind == "fanout":
-            return _deliver_fanout(item)
+            return _deliver_fanout(item), None
         ok = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
         error = None if ok else "some devices or Google not reached"
     except Exception as exc:
-        log.exception("delivery of %s failed", outbox_id)
+        log.exception("delivery of %s failed", item.outbox_id)
         ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
     if ok:
         try:
             item.delete(condition=OutboxItem.version == int(item.version))
         except DeleteError:
             stats["superseded"] += 1
-            return "superseded"  # changed meanwhile: its newer version is still pending
+            return "superseded", None  # changed meanwhile: its newer version is pending
         stats["delivered"] += 1
-        return "delivered"
+        return "delivered", None
     _retry_later(item, error)
-    return "retry"
+    return "retry", error
 
 
 def _deliver_pass(item: OutboxItem) -> bool:

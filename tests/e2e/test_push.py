@@ -299,3 +299,24 @@ def test_a_worker_killed_mid_fan_out_loses_nothing(client, merchant, apns):
     assert job["devices_done"] == 2500
     assert all(delivered[t] >= 1 for t in tokens)
     assert delivery.backlog()["pending"] == 0
+
+
+def test_each_delivery_is_one_structured_log_line(client, merchant, apns, caplog):
+    import json as json_module
+    import logging
+
+    program = create_program(client, merchant)
+    member = enrol(client, program["program_id"])
+    registered(client, member)
+
+    with caplog.at_level(logging.INFO, logger="chalicelib.push.delivery"):
+        deliver_all()
+
+    lines = [
+        json_module.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "chalicelib.push.delivery" and r.getMessage().startswith("{")
+    ]
+    mine = [line for line in lines if line["outbox_id"] == f"pass#{member['member_id']}"]
+    assert mine and mine[-1]["outcome"] == "delivered"
+    assert mine[-1]["kind"] == "pass"
