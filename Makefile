@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench merchant job clean
+.PHONY: run test lint bench merchant job clean static
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -13,12 +13,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+## The pages' third-party scripts (pinned in web-build/package-lock.json), copied
+## beside the static files; a file target, so it costs nothing once done.
+VENDOR := chalicelib/web/static/vendor
+static: $(VENDOR)/jsQR.js
+
+$(VENDOR)/jsQR.js: web-build/package.json web-build/package-lock.json
+	cd web-build && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp web-build/node_modules/jsqr/dist/jsQR.js $@
+
 ## Serve the API on http://127.0.0.1:$${PORT:-8000} over the embedded DynamoDB.
-run: $(STAMP)
+run: $(STAMP) static
 	$(PY) -m localrun serve
 
 ## Every test: unit, integration (embedded DynamoDB over HTTP) and end-to-end (real port).
-test: $(STAMP)
+test: $(STAMP) static
 	$(PY) -m pytest -n 2 -q tests
 
 lint: $(STAMP)
@@ -43,4 +53,4 @@ job: $(STAMP)
 	$(PY) -m localrun job --name "$(NAME)" $(if $(TODAY),--today "$(TODAY)")
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(VENDOR) web-build/node_modules

@@ -26,7 +26,7 @@ from chalicelib.store.convert import (
     reward_maps,
     stat_actions,
 )
-from chalicelib.store.models import MemberItem, StatItem, UniqueItem
+from chalicelib.store.models import MemberItem, ProgramItem, StatItem, UniqueItem
 
 # Statistics are split over shards so that no counter item is hot (docs/data-model.md).
 STAT_SHARDS = 8
@@ -188,6 +188,26 @@ def scan(principal: Principal, code: str) -> MemberItem:
     if member.erased:
         raise unknown
     return member
+
+
+def program_members(
+    program: ProgramItem, limit: int, cursor: dict | None
+) -> tuple[list[MemberItem], dict | None]:
+    """A page of the program's members, by id: a Query on the keys-only index, then one BatchGet.
+
+    `program` is already checked to be the caller's (load_program with the
+    merchant). Erased members are included: their personal data is already gone.
+    """
+    page = MemberItem.by_program.query(program.program_id, limit=limit, last_evaluated_key=cursor)
+    ids = [key.member_id for key in page]
+    found = {m.member_id: m for m in MemberItem.batch_get(ids)} if ids else {}
+    members = [found[i] for i in ids if i in found and found[i].merchant_id == program.merchant_id]
+    return members, page.last_evaluated_key
+
+
+def member_row(member: MemberItem) -> dict[str, Any]:
+    """The member view with what the owner's export adds: the email and the enrolment time."""
+    return {**member_view(member), "email": member.email, "created_at": member.created_at}
 
 
 def find_by_email(principal: Principal, email: str) -> list[MemberItem]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from chalicelib.domain.roles import Role
-from chalicelib.services import google_wallet, members, pass_tokens
+from chalicelib.services import google_wallet, members, pass_tokens, programs
+from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
     EnrolmentIn,
     EnrolmentOut,
+    ListQuery,
     MemberList,
+    MemberRowList,
     MemberSearch,
     MemberView,
     ScanIn,
@@ -81,3 +84,25 @@ def find_members(call: Call) -> dict:
 def get_member(call: Call, member_id: str) -> dict:
     member = members.load_member(call.me, member_id)
     return members.member_view(member)
+
+
+@api.route(
+    "/v1/programs/{program_id}/members",
+    "GET",
+    summary="The program's members with their email and enrolment time (the owner's export)",
+    role=Role.manager,
+    query=ListQuery,
+    response=MemberRowList,
+    errors=(404,),
+)
+def list_program_members(call: Call, program_id: str) -> dict:
+    # The program first: another merchant's is a 404 whatever the cursor.
+    program = programs.load_program(program_id, call.me.merchant_id)
+    scope = f"members:{program_id}"
+    items, last = members.program_members(
+        program, call.query.limit, cursor.decode(call.query.cursor, scope)
+    )
+    return {
+        "items": [members.member_row(m) for m in items],
+        "next_cursor": cursor.encode(last, scope),
+    }

@@ -1,6 +1,8 @@
 """The web pages: enrolment (/join), the counter scanner (/staff), the owner console (/admin).
 
-Plain HTML, CSS and JS from `static/`, no framework and no build step. A deployed
+Plain HTML, CSS and JS from `static/`, no framework. The one build step, `make
+static`, copies pinned third-party scripts (jsQR, the scanner's fallback QR
+decoder) from web-build/ into `static/vendor/`, git-ignored. A deployed
 stage serves them from this same Lambda behind API Gateway (no bucket, no CDN):
 each file is a few kilobytes, Chalice packages `chalicelib/` whole, and the
 pages then call the public JSON API on the same origin, so no CORS is needed.
@@ -29,6 +31,8 @@ api = Api(__name__, tag="pages")
 STATIC = Path(__file__).resolve().parent / "static"
 TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 ASSET = re.compile(r"^[a-z][a-z0-9-]*\.(js|css)$")
+# What `make static` puts in static/vendor/: served by name from this list only.
+VENDOR = frozenset({"jsQR.js"})
 # Pages revalidate on every load (they name the assets); assets may be reused
 # for five minutes, so a deploy reaches every open tablet within that.
 PAGE_CACHE = "no-cache"
@@ -183,3 +187,16 @@ def asset(call: Call, asset: str) -> Response:
     if not ASSET.match(asset) or not (STATIC / asset).is_file():
         raise NotFound("No such file.")
     return _text(_read(asset), TYPES[Path(asset).suffix], ASSET_CACHE)
+
+
+@api.route(
+    "/static/vendor/{asset}",
+    "GET",
+    summary="A pinned third-party script of the pages (built by `make static`)",
+    errors=(404,),
+)
+def vendor_asset(call: Call, asset: str) -> Response:
+    name = f"vendor/{asset}"
+    if asset not in VENDOR or not (STATIC / name).is_file():
+        raise NotFound("No such file: `make static` builds the vendor scripts.")
+    return _text(_read(name), TYPES[Path(asset).suffix], ASSET_CACHE)

@@ -215,6 +215,16 @@ class MemberList(BaseModel):
     next_cursor: str | None
 
 
+class MemberRow(MemberView):
+    email: str | None = Field(description="Absent (null) once the member is erased")
+    created_at: str
+
+
+class MemberRowList(BaseModel):
+    items: list[MemberRow]
+    next_cursor: str | None
+
+
 class Passes(BaseModel):
     apple_url: str | None = Field(description="Download link for the Apple Wallet pass")
     google_save_url: str | None = Field(description="Save to Google Wallet link")

@@ -48,7 +48,8 @@ async function loadPrograms() {
     el("a", { href: `/join/${p.program_id}` }, "Join page"),
     el("a", { href: `/join/${p.program_id}/poster.png` }, "Poster"),
     el("button", { type: "button", class: "secondary", "aria-label": `Edit ${p.name}`, onclick: () => openProgram(p) }, "Edit"),
-    el("button", { type: "button", class: "secondary", "aria-label": `Stats of ${p.name}`, onclick: () => loadStats(p) }, "Stats"))));
+    el("button", { type: "button", class: "secondary", "aria-label": `Stats of ${p.name}`, onclick: () => loadStats(p) }, "Stats"),
+    el("button", { type: "button", class: "secondary", "aria-label": `Members CSV of ${p.name}`, onclick: () => exportMembers(p) }, "Members CSV"))));
 }
 
 function openProgram(program) {
@@ -158,6 +159,78 @@ $("export-stats").addEventListener("click", () => {
   const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: `stats-${stats.program_id}.csv` });
   link.click();
   URL.revokeObjectURL(link.href);
+});
+
+// ---- CSV exports: every page of a list, then one download ------------------------
+// A cell starting with = + - @ is prefixed with ' so a spreadsheet never runs it.
+function cell(value) {
+  let text = value === null || value === undefined ? "" : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function download(name, header, rows) {
+  const csv = [header, ...rows].map((row) => row.map(cell).join(",")).join("\r\n") + "\r\n";
+  const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" })), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+}
+
+async function allPages(path, status) {
+  const items = [];
+  let cursor = null;
+  do {
+    const result = await call(`${path}?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    if (!result.ok) throw new Error(errorText(result));
+    items.push(...result.data.items);
+    cursor = result.data.next_cursor;
+    status.textContent = `${items.length} rows…`;
+  } while (cursor);
+  return items;
+}
+
+async function exportMembers(program) {
+  const status = $("programs-status");
+  status.textContent = "";
+  try {
+    const rows = await allPages(`/v1/programs/${encodeURIComponent(program.program_id)}/members`, status);
+    download(`members-${program.program_id}.csv`, ["name", "email", "stamps", "points", "tier", "rewards", "created_at"],
+      rows.map((m) => [m.name, m.email, m.balances.stamps, m.balances.points, m.tier, m.rewards.map((r) => r.name).join("; "), m.created_at]));
+    status.textContent = `Members of ${program.name}: ${rows.length} exported.`;
+  } catch (error) {
+    status.textContent = `Members of ${program.name}: ${error.message}`;
+  }
+}
+
+// The member's ledger, every page; an email may match one member in each program.
+const LEDGER = ["member_id", "program_id", "transaction_id", "type", "stamps", "points", "created_at", "staff_id", "location_id", "voided"];
+$("ledger-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = $("ledger-status");
+  const wanted = $("ledger-member").value.trim();
+  status.textContent = "";
+  try {
+    let found;
+    if (wanted.includes("@")) {
+      const result = await call(`/v1/members?email=${encodeURIComponent(wanted)}`);
+      if (!result.ok) throw new Error(errorText(result));
+      found = result.data.items;
+    } else {
+      const result = await call(`/v1/members/${encodeURIComponent(wanted)}`);
+      if (!result.ok) throw new Error(errorText(result));
+      found = [result.data];
+    }
+    if (!found.length) throw new Error("no member with that email.");
+    const rows = [];
+    for (const m of found) {
+      const items = await allPages(`/v1/members/${encodeURIComponent(m.member_id)}/transactions`, status);
+      rows.push(...items.map((t) => [m.member_id, m.program_id, t.transaction_id, t.type, t.stamps, t.points, t.created_at, t.staff_id, t.location_id, t.voided]));
+    }
+    download(`ledger-${found.length === 1 ? found[0].member_id : "members"}.csv`, LEDGER, rows);
+    status.textContent = `Ledger: ${rows.length} entries exported.`;
+  } catch (error) {
+    status.textContent = `Ledger: ${error.message}`;
+  }
 });
 
 // ---- staff ---------------------------------------------------------------------

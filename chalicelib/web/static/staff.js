@@ -109,34 +109,73 @@ $("email-form").addEventListener("submit", async (event) => {
   }
 });
 
-// ---- camera: the browser's BarcodeDetector where it exists -----------------
+// ---- camera: the browser's BarcodeDetector where it exists, else jsQR ------
+// jsQR (pinned in web-build/, copied by `make static`) is fetched only on a
+// browser without BarcodeDetector, and only when the camera is started.
 let lastRead = { value: "", at: 0 };
-$("camera").addEventListener("click", async () => {
-  if (!("BarcodeDetector" in window)) {
-    $("camera-note").textContent = "This browser cannot read QR codes: type the code or look the customer up by email.";
-    return;
+let jsQRLoading = null;
+
+function loadJsQR() {
+  jsQRLoading ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/static/vendor/jsQR.js";
+    script.onload = () => (typeof window.jsQR === "function" ? resolve(window.jsQR) : reject(new Error("jsQR missing")));
+    script.onerror = () => { jsQRLoading = null; reject(new Error("jsQR not loaded")); };
+    document.head.append(script);
+  });
+  return jsQRLoading;
+}
+
+async function makeReader(video) {
+  if ("BarcodeDetector" in window) {
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    return async () => (await detector.detect(video))[0]?.rawValue;
   }
+  const jsQR = await loadJsQR();
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  return async () => {
+    const width = video.videoWidth, height = video.videoHeight;
+    if (!width || !height) return undefined;
+    // At most 640 pixels wide: enough for a pass's code, and cheap to decode.
+    const scale = Math.min(1, 640 / width);
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    context.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const frame = context.getImageData(0, 0, canvas.width, canvas.height);
+    return jsQR(frame.data, frame.width, frame.height, { inversionAttempts: "dontInvert" })?.data || undefined;
+  };
+}
+
+let cameraOn = false;
+$("camera").addEventListener("click", async () => {
+  if (cameraOn) return;
+  $("camera-note").textContent = "";
+  let read, stream;
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     const video = $("video");
     video.srcObject = stream;
     await video.play();
+    read = await makeReader(video);
     video.parentElement.classList.add("live");
-    const detector = new BarcodeDetector({ formats: ["qr_code"] });
-    const tick = async () => {
-      try {
-        const [code] = await detector.detect(video);
-        if (code && (code.rawValue !== lastRead.value || Date.now() - lastRead.at > 3000)) {
-          lastRead = { value: code.rawValue, at: Date.now() };
-          scan(code.rawValue);
-        }
-      } catch { /* a frame that could not be read */ }
-      setTimeout(tick, 250);
-    };
-    tick();
+    cameraOn = true;
   } catch {
+    stream?.getTracks().forEach((track) => track.stop());
     $("camera-note").textContent = "The camera is not available: type the code or look the customer up by email.";
+    return;
   }
+  const tick = async () => {
+    try {
+      const value = await read();
+      if (value && (value !== lastRead.value || Date.now() - lastRead.at > 3000)) {
+        lastRead = { value, at: Date.now() };
+        scan(value);
+      }
+    } catch { /* a frame that could not be read */ }
+    setTimeout(tick, 250);
+  };
+  tick();
 });
 
 // ---- the member's card -----------------------------------------------------

@@ -1,0 +1,84 @@
+"""The owner console's CSV exports: every page of the list, one file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.conftest import create_program
+from tests.browser.test_console_page import DESKTOP, sign_in
+from tests.conftest import make_merchant
+
+HEADER = ["name", "email", "stamps", "points", "tier", "rewards", "created_at"]
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_the_members_csv_pages_through_every_member(page, base_url: str) -> None:
+    owner = make_merchant()
+    program = create_program(base_url, owner.tokens["owner"])
+    program_id = program["program_id"]
+    # 101 members: more than one page of 100, so the console must follow the cursor.
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        for i in range(101):
+            name = 'Smith, "Jo"' if i == 0 else f"Member {i}"
+            response = client.post(
+                f"/v1/programs/{program_id}/enrollments",
+                json={"name": name, "email": f"csv{i}@example.com", "consent": {"terms": True}},
+            )
+            assert response.status_code == 201, response.text
+            if i == 1:
+                gone = response.json()["member_id"]
+        erased = client.delete(f"/v1/members/{gone}", headers=owner.auth("owner"))
+        assert erased.status_code == 204
+    sign_in(page, owner)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Members CSV of Blue Bean Coffee").click()
+
+    download = info.value
+    assert download.suggested_filename == f"members-{program_id}.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == HEADER
+    assert len(rows) == 1 + 101
+    by_email = {row[1]: row for row in rows[1:]}
+    assert by_email["csv0@example.com"][:4] == ['Smith, "Jo"', "csv0@example.com", "1", "0"]
+    assert "csv1@example.com" not in by_email
+    assert ["", "", "1", "0"] in [row[:4] for row in rows[1:]]
+    page.get_by_text("101 exported").wait_for()
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_the_ledger_csv_pages_through_a_members_ledger(page, base_url: str) -> None:
+    owner = make_merchant()
+    program_id = create_program(base_url, owner.tokens["owner"])["program_id"]
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        response = client.post(
+            f"/v1/programs/{program_id}/enrollments",
+            json={"name": "Led Ger", "email": "ledger@example.com", "consent": {"terms": True}},
+        )
+        member_id = response.json()["member_id"]
+        # The welcome entry and 100 stamps: two pages of 100.
+        for i in range(100):
+            stamped = client.post(
+                f"/v1/members/{member_id}/stamps",
+                json={"count": 1, "idempotency_key": f"k{i}"},
+                headers=owner.auth("barista"),
+            )
+            assert stamped.status_code == 200, stamped.text
+    sign_in(page, owner)
+
+    page.get_by_label("Member's email or id").fill("ledger@example.com")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Ledger CSV").click()
+
+    download = info.value
+    assert download.suggested_filename == f"ledger-{member_id}.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:4] == ["member_id", "program_id", "transaction_id", "type"]
+    assert len(rows) == 1 + 101
+    assert sorted(row[3] for row in rows[1:]) == ["stamp"] * 100 + ["welcome"]
+    page.get_by_text("101 entries exported").wait_for()
