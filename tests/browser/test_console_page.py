@@ -86,6 +86,42 @@ def test_the_stats_chart_draws_a_bar_per_day(
     check_accessibility(page, axe_source, "console-stats")
 
 
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_the_redemption_rate_is_rewards_redeemed_per_reward_unlocked(
+    page, base_url: str, owner: Merchant
+) -> None:
+    import uuid
+
+    import httpx
+
+    program = create_program(base_url, owner.tokens["owner"])
+    member = enrol(base_url, program["program_id"], "rate@example.com")
+    staff = {"Authorization": f"Bearer {owner.tokens['barista']}"}
+    required = program["stamps"]["required"]
+    stamped = httpx.post(
+        f"{base_url}/v1/members/{member['member_id']}/stamps",
+        json={"count": 2 * required, "idempotency_key": uuid.uuid4().hex},
+        headers=staff,
+        timeout=30,
+    ).json()
+    httpx.post(
+        f"{base_url}/v1/members/{member['member_id']}/redemptions",
+        json={
+            "reward_id": stamped["rewards_unlocked"][0]["reward_id"],
+            "idempotency_key": uuid.uuid4().hex,
+        },
+        headers=staff,
+        timeout=30,
+    ).raise_for_status()
+    sign_in(page, owner)
+
+    page.get_by_role("button", name="Stats of Blue Bean Coffee").click()
+    page.locator("#chart svg").wait_for()
+    page.get_by_label("Show").select_option("redemption_rate")
+
+    assert "50% over the period" in page.locator("#chart svg").get_attribute("aria-label")
+
+
 def test_the_owner_adds_a_barista_who_can_then_sign_in_and_revokes_them(
     page, owner: Merchant
 ) -> None:

@@ -42,7 +42,7 @@ def fill_and_join(page, email: str) -> None:
 
 @pytest.mark.parametrize("page", [IPHONE], indirect=True)
 def test_a_customer_on_an_iphone_joins_and_gets_a_working_apple_pass_first(
-    page, base_url: str, program: dict, axe_source: str
+    page, base_url: str, program: dict, axe_source: str, tmp_path
 ) -> None:
     page.goto(f"/join/{program['program_id']}")
     page.get_by_text("Collect 8 stamps and get: Free flat white.").wait_for()
@@ -62,6 +62,7 @@ def test_a_customer_on_an_iphone_joins_and_gets_a_working_apple_pass_first(
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/vnd.apple.pkpass"
     assert download.content[:2] == b"PK"
+    assert _verifies(download.content, tmp_path)
     assert google.startswith("https://pay.google.com/gp/v/save/")
     screenshot(page, "join-done")
     check_accessibility(page, axe_source, "join-done")
@@ -127,3 +128,41 @@ def test_the_poster_is_a_printable_png(base_url: str, program: dict) -> None:
     assert image.size == (1240, 1754)
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "poster.png").write_bytes(response.content)
+
+
+def _verifies(pkpass: bytes, folder) -> bool:
+    """openssl checks the pass's signature against the chain that signed it."""
+    import io
+    import os
+    import shutil
+    import subprocess
+    import zipfile
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    with zipfile.ZipFile(io.BytesIO(pkpass)) as archive:
+        archive.extractall(folder)
+    root = os.path.join(os.environ["APPLE_CERTS_DIR"], "root.pem")
+    result = subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(folder / "signature"),
+            "-content",
+            str(folder / "manifest.json"),
+            "-CAfile",
+            root,
+            "-purpose",
+            "any",
+            "-out",
+            os.devnull,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0

@@ -133,11 +133,17 @@ function drawChart() {
   const metric = $("metric").value;
   const label = $("metric").selectedOptions[0].textContent;
   const days = stats.days;
-  const values = days.map((d) => d[metric] ?? 0);
+  // The redemption rate is derived: rewards redeemed per reward unlocked, that day.
+  const rate = (d) => (d.rewards_unlocked ? Math.round((100 * d.rewards_redeemed) / d.rewards_unlocked) : 0);
+  const values = days.map((d) => (metric === "redemption_rate" ? rate(d) : d[metric] ?? 0));
   const max = Math.max(1, ...values);
   const W = 600, H = 220, left = 36, bottom = 24, top = 10;
   const step = (W - left) / Math.max(1, days.length);
-  const total = values.reduce((a, b) => a + b, 0);
+  const sum = (key) => days.reduce((a, d) => a + (d[key] ?? 0), 0);
+  const total =
+    metric === "redemption_rate"
+      ? `${sum("rewards_unlocked") ? Math.round((100 * sum("rewards_redeemed")) / sum("rewards_unlocked")) : 0}% over the period`
+      : values.reduce((a, b) => a + b, 0);
   const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${label} by day: ${total} in all, at most ${max} in a day` });
   chart.append(svg("line", { x1: left, y1: H - bottom, x2: W, y2: H - bottom, stroke: "#6B7280" }));
   chart.append(svg("text", { x: 0, y: top + 8 }, String(max)), svg("text", { x: 0, y: H - bottom }, "0"));
