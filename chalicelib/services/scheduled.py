@@ -22,7 +22,7 @@ from chalicelib.errors import Conflict
 from chalicelib.services import ledger as ledger_service
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program
-from chalicelib.store import schedule, transact
+from chalicelib.store import db, schedule, transact
 from chalicelib.store.convert import card_of, next_pass_second, pass_outbox
 from chalicelib.store.models import MemberItem
 
@@ -37,11 +37,21 @@ class _NothingToExpire(Exception):
 
 
 def _load(member_id: str) -> MemberItem | None:
-    try:
-        member = MemberItem.get(member_id, consistent_read=True)
-    except MemberItem.DoesNotExist:
-        return None
-    return None if member.erased else member
+    member = db.fetch(MemberItem, member_id)
+    return None if member is None or member.erased else member
+
+
+def _due(
+    member_id: str, due: date, at: datetime | None
+) -> str | tuple[MemberItem, Moment, Program]:
+    """The member, their local moment and program once `due` has come; else why not."""
+    member = _load(member_id)
+    if member is None:
+        return "skipped"
+    moment = moment_for(member.merchant_id, at)
+    if moment.today < due:
+        return NOT_YET
+    return member, moment, cached_program(member.program_id)[1]
 
 
 # --- expiry ----------------------------------------------------------------------------
@@ -50,13 +60,10 @@ def _load(member_id: str) -> MemberItem | None:
 def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
     """Expire what is past its day, or show the warning that is due; then reschedule."""
     for _ in range(ATTEMPTS):
-        member = _load(member_id)
-        if member is None:
-            return "skipped"
-        moment = moment_for(member.merchant_id, at)
-        if moment.today < due:
-            return NOT_YET
-        _, program = cached_program(member.program_id)
+        found = _due(member_id, due, at)
+        if isinstance(found, str):
+            return found
+        member, moment, program = found
         lots = expiry.lots_from_json(member.point_lots)
         card = card_of(member)
         if expiry.expired(lots, moment.today) or expiry.expired_rewards(card.rewards, moment.iso):
@@ -179,13 +186,10 @@ def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str
 def review_member_tier(member_id: str, due: date, at: datetime | None = None) -> str:
     """Apply the window rule (domain.ledger.review_tier): promote or demote, reschedule."""
     for _ in range(ATTEMPTS):
-        member = _load(member_id)
-        if member is None:
-            return "skipped"
-        moment = moment_for(member.merchant_id, at)
-        if moment.today < due:
-            return NOT_YET
-        _, program = cached_program(member.program_id)
+        found = _due(member_id, due, at)
+        if isinstance(found, str):
+            return found
+        member, moment, program = found
         card = card_of(member)
         days = ledger.prune_days(card.earned_by_day, moment.today, program.tier_window_days)
         after = ledger.review_tier(replace(card, earned_by_day=days), program, moment.today)
