@@ -14,7 +14,12 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 
@@ -396,11 +401,15 @@ class StaffDayItem(Model):
 
 
 class RegistrationsByProgram(GlobalSecondaryIndex["RegistrationItem"]):
-    """A design change's fan-out: every device of a program, page by page."""
+    """A design change's fan-out: every device of a program, page by page.
+
+    Only the push token is projected besides the keys: a fan-out page holds
+    thousands of registrations, and a smaller item is a cheaper page.
+    """
 
     class Meta:
         index_name = "by_program"
-        projection = AllProjection()
+        projection = IncludeProjection(["push_token"])
 
     program_id = UnicodeAttribute(hash_key=True)
     pass_key = UnicodeAttribute(range_key=True)
