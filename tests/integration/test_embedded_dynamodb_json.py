@@ -107,3 +107,79 @@ def _normalised(answers: list) -> list:
     import re
 
     return [re.sub(r"(slow|fast)-[0-9a-f]{32}", "PK", repr(a)) for a in answers]
+
+
+def _queries(client, pk: str) -> list:
+    """Table-key Queries of every shape: conditions, order, limits, pages, filters."""
+    with_range = {"TableName": "json-check", "ExpressionAttributeValues": {":p": {"S": pk}}}
+    answers = []
+    for extra in (
+        {"KeyConditionExpression": "pk = :p"},
+        {"KeyConditionExpression": "pk = :p", "ScanIndexForward": False, "Limit": 3},
+        {
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":a": {"S": "03"}, ":b": {"S": "07"}},
+        },
+        {
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :a)",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":a": {"S": "1"}},
+        },
+        {
+            "KeyConditionExpression": "pk = :p",
+            "FilterExpression": "n > :n",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":n": {"N": "4"}},
+        },
+        {"KeyConditionExpression": "pk = :p", "Select": "COUNT"},
+    ):
+        answer = client.query(**{**with_range, **extra})
+        answer.pop("ResponseMetadata", None)
+        answers.append(answer)
+    pages, start = [], None
+    while True:
+        page = client.query(
+            **with_range,
+            KeyConditionExpression="pk = :p",
+            Limit=4,
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        pages.append([item["sk"]["S"] for item in page["Items"]])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    answers.append(pages)
+    empty = client.query(
+        TableName="json-check",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"{pk}-none"}},
+    )
+    empty.pop("ResponseMetadata", None)
+    answers.append(empty)
+    return answers
+
+
+def test_partition_queries_answer_as_motos_own_table_walk(dynamodb):
+    pk = f"part-{uuid.uuid4().hex}"
+    for n in range(12):
+        dynamodb.put_item(
+            TableName="json-check",
+            Item={"pk": {"S": pk}, "sk": {"S": f"{n:02d}"}, "n": {"N": str(n)}, "g": {"S": "x"}},
+        )
+    for n in range(5):  # other partitions, which must never appear
+        dynamodb.put_item(
+            TableName="json-check",
+            Item={"pk": {"S": f"{pk}-other{n}"}, "sk": {"S": "01"}, "g": {"S": "x"}},
+        )
+
+    embedded_dynamodb.fast_partition = False
+    try:
+        slow = _queries(dynamodb, pk)
+    finally:
+        embedded_dynamodb.fast_partition = True
+    fast = _queries(dynamodb, pk)
+
+    assert fast == slow
+    assert fast[-2] == [
+        ["00", "01", "02", "03"],
+        ["04", "05", "06", "07"],
+        ["08", "09", "10", "11"],
+    ]
