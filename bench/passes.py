@@ -28,6 +28,7 @@ from pathlib import Path
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
+from tests.apple_samples import sample_pass
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "tests" / "node"
@@ -41,31 +42,13 @@ OPENSSL_SECONDS = 3
 
 
 def sample(signer: certs.Signer) -> PassContent:
-    return PassContent(
+    return sample_pass(
         serial_number="bench-0",
         pass_type_identifier=signer.pass_type_identifier,
         team_identifier=signer.team_identifier,
-        organization_name="Café Blue",
-        description="Café Blue: Coffee card",
-        program_name="Coffee card",
-        kind="stamps",
-        stamps_required=10,
-        reward_name="Free coffee",
-        member_name="Ada Lovelace",
-        stamps=7,
-        points=0,
-        tier=None,
         rewards=(("r1", "Free coffee", "2026-12-31T00:00:00.000000Z"),),
-        barcode="LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ",
-        web_service_url="https://loyalty.example.org/apple",
-        authentication_token="a-token-of-at-least-16-characters",
-        program_url="https://loyalty.example.org/v1/programs/p1",
         how_to_earn="One stamp per visit. 10 stamps earn a Free coffee.",
-        terms="Rewards are given by Café Blue under the program's rules.",
-        background_color="#1E3A5F",
         foreground_color="rgb(255, 255, 255)",
-        label_color=None,
-        logo_text="Café Blue",
     )
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
+from tests.apple_samples import sample_pass
 
 pytestmark = pytest.mark.skipif(
     shutil.which("openssl") is None,
@@ -33,33 +34,13 @@ SIGNED_AT = datetime(2026, 11, 25, 8, 30, 32, tzinfo=UTC)
 
 
 def member_pass(serial: str = "01JD0000000000000000000001") -> PassContent:
-    return PassContent(
+    return sample_pass(
         serial_number=serial,
         pass_type_identifier=PASS_TYPE,
         team_identifier=TEAM,
-        organization_name="Café Blue",
-        description="Café Blue: Coffee card",
-        program_name="Coffee card",
-        kind="stamps",
-        stamps_required=10,
-        reward_name="Free coffee",
-        member_name="Ada Lovelace",
         stamps=3,
-        points=0,
-        tier=None,
         rewards=(("r1", "Free coffee", None),),
-        barcode="LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ",
-        web_service_url="https://loyalty.example.org/apple",
-        authentication_token="a-token-of-at-least-16-characters",
-        program_url="https://loyalty.example.org/v1/programs/p1",
-        how_to_earn="One stamp per visit.",
-        terms="Rewards are given by Café Blue under the program's rules.",
-        background_color="#1E3A5F",
         foreground_color=None,
-        label_color=None,
-        logo_text="Café Blue",
-        voided=False,
-        expiry_notice=None,
     )
 
 

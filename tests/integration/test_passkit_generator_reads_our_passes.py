@@ -23,6 +23,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent, pass_json
+from tests.apple_samples import sample_pass
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 PASS_TYPE = "pass.org.example.loyalty"
@@ -64,42 +65,21 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def stamps_pass() -> PassContent:
-    return PassContent(
+    return sample_pass(
         serial_number="01JD0000000000000000000002",
         pass_type_identifier=PASS_TYPE,
         team_identifier=TEAM,
-        organization_name="Café Blue",
-        description="Café Blue: Coffee card",
-        program_name="Coffee card",
-        kind="stamps",
-        stamps_required=10,
-        reward_name="Free coffee",
-        member_name="Ada Lovelace",
-        stamps=7,
-        points=0,
-        tier=None,
         rewards=(("r1", "Free coffee", "2026-12-31T00:00:00.000000Z"),),
-        barcode="LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ",
-        web_service_url="https://loyalty.example.org/apple",
-        authentication_token="a-token-of-at-least-16-characters",
-        program_url="https://loyalty.example.org/v1/programs/p1",
         how_to_earn="One stamp per visit. 10 stamps earn a Free coffee.",
-        terms="Rewards are given by Café Blue under the program's rules.",
-        background_color="#1E3A5F",
-        foreground_color="rgb(255,255,255)",
         label_color="#A0C4FF",
-        logo_text="Café Blue",
-        voided=False,
-        expiry_notice=None,
     )
 
 
 def points_pass() -> PassContent:
-    return PassContent(
+    return sample_pass(
         serial_number="01JD0000000000000000000003",
         pass_type_identifier=PASS_TYPE,
         team_identifier=TEAM,
-        organization_name="Café Blue",
         description="Café Blue: Beans club",
         program_name="Beans club",
         kind="points",
@@ -109,16 +89,13 @@ def points_pass() -> PassContent:
         stamps=0,
         points=1250,
         tier="Gold",
-        rewards=(),
         barcode="LY1ZYXWVUTSRQPONMLKJIHGFEDCBA765432ZYXWVUTSRQ",
-        web_service_url="https://loyalty.example.org/apple",
         authentication_token="another-token-of-16-characters",
         program_url="https://loyalty.example.org/v1/programs/p2",
         how_to_earn="1 point per EUR spent.",
         terms="Points expire at the end of the year.",
         background_color=None,
         foreground_color=None,
-        label_color=None,
         logo_text=None,
         voided=True,
         expiry_notice="120 points expire on 31 Dec",

@@ -25,6 +25,7 @@ from PIL import Image
 
 from chalicelib.wallet.apple import certs, der, images, package
 from chalicelib.wallet.apple.model import PassContent, pass_json
+from tests.apple_samples import sample_pass
 
 PASS_TYPE = "pass.org.example.loyalty"
 TEAM = "TEAM123456"
@@ -33,35 +34,7 @@ IMAGE_POINTS = {"icon": (29, 29), "logo": (50, 50), "strip": (375, 123)}
 
 
 def stamp_card(**changes: object) -> PassContent:
-    content = PassContent(
-        serial_number="01JD0000000000000000000000",
-        pass_type_identifier=PASS_TYPE,
-        team_identifier=TEAM,
-        organization_name="Café Blue",
-        description="Café Blue: Coffee card",
-        program_name="Coffee card",
-        kind="stamps",
-        stamps_required=10,
-        reward_name="Free coffee",
-        member_name="Ada Lovelace",
-        stamps=7,
-        points=0,
-        tier=None,
-        rewards=(),
-        barcode="LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ",
-        web_service_url="https://loyalty.example.org/apple",
-        authentication_token="a-token-of-at-least-16-characters",
-        program_url="https://loyalty.example.org/v1/programs/p1",
-        how_to_earn="One stamp per visit.",
-        terms="Rewards are given by Café Blue under the program's rules.",
-        background_color="#1E3A5F",
-        foreground_color="rgb(255,255,255)",
-        label_color=None,
-        logo_text="Café Blue",
-        voided=False,
-        expiry_notice=None,
-    )
-    return replace(content, **changes)  # type: ignore[arg-type]
+    return sample_pass(**{"pass_type_identifier": PASS_TYPE, "team_identifier": TEAM, **changes})
 
 
 def points_card(**changes: object) -> PassContent:
