@@ -34,6 +34,7 @@ class Settings:
     # Google Wallet: None API URL means the local run logs the calls it would make.
     google_wallet_api_url: str | None
     google_service_account_file: str | None
+    google_service_account_secret_id: str | None
     google_issuer_id: str
     google_origins: tuple[str, ...]
     google_keys_url: str
@@ -74,6 +75,9 @@ def settings() -> Settings:
         pass_download_days=_int("PASS_DOWNLOAD_DAYS", 30),
         google_wallet_api_url=os.environ.get("GOOGLE_WALLET_API_URL") or None,
         google_service_account_file=os.environ.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
+        google_service_account_secret_id=(
+            os.environ.get("GOOGLE_SERVICE_ACCOUNT_SECRET_ID") or None
+        ),
         google_issuer_id=os.environ.get("GOOGLE_ISSUER_ID", "3388000000000000001"),
         google_origins=tuple(
             origin.strip()

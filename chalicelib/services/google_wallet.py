@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from google.oauth2 import service_account as service_account_credentials
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
@@ -22,7 +23,7 @@ from chalicelib.services.members import member_view
 from chalicelib.services.programs import load_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 from chalicelib.wallet.google import objects, savelink
-from chalicelib.wallet.google.client import GoogleWalletError, LoggingClient, WalletClient
+from chalicelib.wallet.google.client import SCOPES, GoogleWalletError, LoggingClient, WalletClient
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +36,33 @@ def client() -> WalletClient | LoggingClient:
     config = settings()
     if not config.google_wallet_api_url:
         return LoggingClient()
-    if not config.google_service_account_file:
-        raise RuntimeError("GOOGLE_WALLET_API_URL is set but GOOGLE_SERVICE_ACCOUNT_FILE is not")
-    return WalletClient.from_service_account_file(
-        config.google_wallet_api_url, config.google_service_account_file
+    info = service_account()
+    if info is None:
+        raise RuntimeError(
+            "GOOGLE_WALLET_API_URL is set but neither GOOGLE_SERVICE_ACCOUNT_FILE "
+            "nor GOOGLE_SERVICE_ACCOUNT_SECRET_ID is"
+        )
+    # The key's own token_uri is honoured: from_service_account_info reads it.
+    credentials = service_account_credentials.Credentials.from_service_account_info(
+        info, scopes=SCOPES
     )
+    return WalletClient(config.google_wallet_api_url, credentials)
 
 
 @lru_cache(maxsize=1)
 def service_account() -> dict[str, Any] | None:
-    path = settings().google_service_account_file
-    if not path:
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    """The service-account key: a file locally, a Secrets Manager secret when deployed."""
+    config = settings()
+    if config.google_service_account_file:
+        with open(config.google_service_account_file, encoding="utf-8") as handle:
+            return json.load(handle)
+    if config.google_service_account_secret_id:
+        import boto3  # only deployed stages reach Secrets Manager
+
+        secrets_manager = boto3.client("secretsmanager", region_name=config.region)
+        value = secrets_manager.get_secret_value(SecretId=config.google_service_account_secret_id)
+        return json.loads(value["SecretString"])
+    return None
 
 
 def object_id(member_id: str) -> str:

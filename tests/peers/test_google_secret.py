@@ -1,0 +1,46 @@
+"""A deployed stage's Google key comes from Secrets Manager; the client then works as usual."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from moto import mock_aws
+
+from chalicelib.config import settings
+from chalicelib.services import google_wallet
+
+
+def _clear() -> None:
+    settings.cache_clear()
+    google_wallet.client.cache_clear()
+    google_wallet.service_account.cache_clear()
+
+
+def test_the_key_is_read_from_secrets_manager_and_reaches_google(google_peer, monkeypatch):
+    monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_FILE", raising=False)
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_SECRET_ID", "wallet-loyalty/test/google")
+    monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
+    _clear()
+    try:
+        with mock_aws():
+            boto3.client("secretsmanager", region_name=settings().region).create_secret(
+                Name="wallet-loyalty/test/google",
+                SecretString=json.dumps(google_peer.service_account_info),
+            )
+            info = google_wallet.service_account()
+        client = google_wallet.client()
+        client.backoff_base = 0.005
+
+        client.patch_class(
+            "3388000000000000001.secretclass", {"id": "3388000000000000001.secretclass"}
+        )
+        url = google_wallet.save_url("member123")
+    finally:
+        monkeypatch.undo()
+        _clear()
+
+    assert info == google_peer.service_account_info
+    assert "3388000000000000001.secretclass" in google_peer.classes
+    assert google_peer.token_requests()  # a token from the key's own token_uri
+    assert url is not None and url.startswith("https://pay.google.com/gp/v/save/")
