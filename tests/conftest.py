@@ -129,3 +129,40 @@ def merchant(dynamodb_url: str) -> Merchant:
 @pytest.fixture
 def other_merchant(dynamodb_url: str) -> Merchant:
     return make_merchant("Other Roasters")
+
+
+@pytest.fixture(scope="session")
+def secrets_manager_url() -> Iterator[str]:
+    """A Secrets Manager (moto's server) in a process of its own.
+
+    Not in this process: moto's in-process mock resets every backend on exit,
+    the embedded DynamoDB's tables included.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 - our server
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

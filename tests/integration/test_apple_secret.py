@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import boto3
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from moto import mock_aws
 
 from chalicelib.config import settings
 from chalicelib.services import passes
@@ -22,28 +22,31 @@ def chain(tmp_path):
     return certs.load_dev_signer(tmp_path), tmp_path
 
 
-def _from_secret(monkeypatch, value: dict) -> certs.Signer:
+def _from_secret(monkeypatch, endpoint: str, value: dict) -> certs.Signer:
+    name = f"wallet-loyalty/test/apple-{uuid.uuid4().hex}"
+    boto3.client(
+        "secretsmanager", region_name=settings().region, endpoint_url=endpoint
+    ).create_secret(Name=name, SecretString=json.dumps(value))
     monkeypatch.delenv("APPLE_CERTS_DIR", raising=False)
-    monkeypatch.setenv("APPLE_SECRET_ID", "wallet-loyalty/test/apple")
+    monkeypatch.setenv("APPLE_SECRET_ID", name)
+    # boto3 reaches the test's Secrets Manager the way it would any endpoint.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
     settings.cache_clear()
     passes.signer.cache_clear()
     try:
-        with mock_aws():
-            boto3.client("secretsmanager", region_name=settings().region).create_secret(
-                Name="wallet-loyalty/test/apple", SecretString=json.dumps(value)
-            )
-            return passes.signer()
+        return passes.signer()
     finally:
         monkeypatch.undo()
         settings.cache_clear()
         passes.signer.cache_clear()
 
 
-def test_the_certificate_is_read_from_pems_in_the_secret(chain, monkeypatch):
+def test_the_certificate_is_read_from_pems_in_the_secret(chain, monkeypatch, secrets_manager_url):
     signer, folder = chain
 
     loaded = _from_secret(
         monkeypatch,
+        secrets_manager_url,
         {
             "certificate_pem": (folder / "pass.pem").read_text(),
             "private_key_pem": (folder / "pass.key").read_text(),
@@ -56,7 +59,7 @@ def test_the_certificate_is_read_from_pems_in_the_secret(chain, monkeypatch):
     assert loaded.team_identifier == "SECRET1234"
 
 
-def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch):
+def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch, secrets_manager_url):
     signer, folder = chain
     p12 = pkcs12.serialize_key_and_certificates(
         b"pass",
@@ -68,6 +71,7 @@ def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch):
 
     loaded = _from_secret(
         monkeypatch,
+        secrets_manager_url,
         {
             "p12_base64": base64.b64encode(p12).decode(),
             "password": "secret",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import boto3
-from moto import mock_aws
 
 from chalicelib.config import settings
 from chalicelib.services import google_wallet
@@ -17,18 +17,20 @@ def _clear() -> None:
     google_wallet.service_account.cache_clear()
 
 
-def test_the_key_is_read_from_secrets_manager_and_reaches_google(google_peer, monkeypatch):
+def test_the_key_is_read_from_secrets_manager_and_reaches_google(
+    google_peer, monkeypatch, secrets_manager_url
+):
+    name = f"wallet-loyalty/test/google-{uuid.uuid4().hex}"
+    boto3.client(
+        "secretsmanager", region_name=settings().region, endpoint_url=secrets_manager_url
+    ).create_secret(Name=name, SecretString=json.dumps(google_peer.service_account_info))
     monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_FILE", raising=False)
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_SECRET_ID", "wallet-loyalty/test/google")
+    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_SECRET_ID", name)
     monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager_url)
     _clear()
     try:
-        with mock_aws():
-            boto3.client("secretsmanager", region_name=settings().region).create_secret(
-                Name="wallet-loyalty/test/google",
-                SecretString=json.dumps(google_peer.service_account_info),
-            )
-            info = google_wallet.service_account()
+        info = google_wallet.service_account()
         client = google_wallet.client()
         client.backoff_base = 0.005
 
