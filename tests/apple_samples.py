@@ -1,8 +1,13 @@
-"""One sample Apple pass for the tests and the benchmark; each changes only what it needs."""
+"""Apple test helpers: one sample pass (each test changes only what it needs), and
+OpenSSL's check of a signed pass, the independent verifier of every pass test."""
 
 from __future__ import annotations
 
+import io
+import subprocess
+import zipfile
 from dataclasses import replace
+from pathlib import Path
 
 from chalicelib.wallet.apple.model import PassContent
 
@@ -39,3 +44,36 @@ SAMPLE = PassContent(
 def sample_pass(**changes: object) -> PassContent:
     """The sample stamp card with `changes` applied."""
     return replace(SAMPLE, **changes)  # type: ignore[arg-type]
+
+
+def unzip(data: bytes, folder: Path) -> Path:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def verify(folder: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    """Wallet's check of the signature, done by OpenSSL."""
+    return subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(folder / "signature"),
+            "-content",
+            str(folder / "manifest.json"),
+            "-CAfile",
+            str(root),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

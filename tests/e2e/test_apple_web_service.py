@@ -6,7 +6,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import time
 import uuid
 import zipfile
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.apple_samples import unzip, verify
 from tests.e2e.helpers import STAMP_CARD, create_program, enrol, stamp
 
 PASS_TYPE = "pass.dev.walletloyalty"
@@ -90,32 +90,9 @@ def test_the_downloaded_pass_carries_the_members_balance_and_barcode(client, mem
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_the_downloaded_pass_verifies_against_the_dev_root(client, member, tmp_path):
-    with zipfile.ZipFile(io.BytesIO(download(client, member))) as archive:
-        archive.extractall(tmp_path)
-    root = Path(os.environ["APPLE_CERTS_DIR"]) / "root.pem"
+    folder = unzip(download(client, member), tmp_path)
 
-    result = subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(tmp_path / "signature"),
-            "-content",
-            str(tmp_path / "manifest.json"),
-            "-CAfile",
-            str(root),
-            "-purpose",
-            "any",
-            "-out",
-            os.devnull,
-        ],
-        capture_output=True,
-        check=False,
-    )
+    result = verify(folder, Path(os.environ["APPLE_CERTS_DIR"]) / "root.pem")
 
     assert result.returncode == 0, result.stderr
 

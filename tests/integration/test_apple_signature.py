@@ -9,11 +9,9 @@ its SHA-1 in the manifest.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import subprocess
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
-from tests.apple_samples import sample_pass
+from tests.apple_samples import sample_pass, unzip, verify
 
 pytestmark = pytest.mark.skipif(
     shutil.which("openssl") is None,
@@ -60,39 +58,6 @@ def pkpass(signer: certs.Signer) -> bytes:
     content = member_pass()
     files = images.pass_images("stamps", "#1E3A5F", None, "Café Blue", 3, 10, 0, None)
     return package.build_pkpass(content, signer, files, SIGNED_AT)
-
-
-def unzip(data: bytes, folder: Path) -> Path:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        archive.extractall(folder)
-    return folder
-
-
-def verify(folder: Path, root: Path) -> subprocess.CompletedProcess[str]:
-    """Wallet's check of the signature, done by OpenSSL."""
-    return subprocess.run(
-        [
-            "openssl",
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(folder / "signature"),
-            "-content",
-            str(folder / "manifest.json"),
-            "-CAfile",
-            str(root),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def manifest_mismatches(folder: Path) -> list[str]:
