@@ -2,6 +2,8 @@
 
 1. Concurrent TransactWriteItems never fail with a 500 and never lose an update.
 2. A failed transaction rolls back exactly the items it named, without copying tables.
+3. Index Queries, answered from a kept order, see every write (and every rollback).
+4. A Query's copies of its items are freed once it has answered.
 """
 
 from __future__ import annotations
@@ -318,3 +320,148 @@ def test_two_operations_on_one_item_are_refused_and_leave_it_as_it_was(dynamodb,
 
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert get(dynamodb, table, pk, "card") == before
+
+
+@pytest.fixture
+def indexed_table(dynamodb) -> Iterator[str]:
+    """A new table keyed by `pk` and `sk`, with an index on `g` and `r`, dropped after."""
+    name = f"embedded-{uuid.uuid4().hex}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": attr, "AttributeType": "S"} for attr in ("pk", "sk", "g", "r")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "r", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+def index_pass(dynamodb, table: str, g: str, limit: int = 7) -> list[tuple[str, str, str]]:
+    """(r, pk, sk) of every item under `g` in the index, page by page."""
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=table,
+        IndexName="by_g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": g}},
+        Limit=limit,
+    )
+    return [
+        (item["r"]["S"], item["pk"]["S"], item["sk"]["S"])
+        for page in pages
+        for item in page["Items"]
+    ]
+
+
+def test_a_failed_transaction_leaves_an_index_as_it_was(dynamodb, indexed_table):
+    g = f"program-{uuid.uuid4().hex}"
+    for i in range(10):
+        dynamodb.put_item(
+            TableName=indexed_table,
+            Item={**key(f"device-{i}", "pass"), "g": {"S": g}, "r": {"S": f"{i:02d}"}},
+        )
+    before = index_pass(dynamodb, indexed_table, g)
+
+    with pytest.raises(ClientError) as caught:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": indexed_table,
+                        "Key": key("device-3", "pass"),
+                        "UpdateExpression": "SET g = :other, r = :r",
+                        "ExpressionAttributeValues": {":other": {"S": "other"}, ":r": {"S": "99"}},
+                    }
+                },
+                {"Delete": {"TableName": indexed_table, "Key": key("device-5", "pass")}},
+                {
+                    "Put": {
+                        "TableName": indexed_table,
+                        "Item": {**key("device-new", "pass"), "g": {"S": g}, "r": {"S": "00"}},
+                    }
+                },
+                failing_check(indexed_table, "device-none", "pass"),
+            ]
+        )
+
+    assert cancellation_codes(caught.value) == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert index_pass(dynamodb, indexed_table, g) == before
+    assert len(before) == 10
+
+
+def test_index_pages_read_during_concurrent_transactions_stay_in_order(server, indexed_table):
+    writers, per_writer, readers = 4, 25, 2
+    g = f"program-{uuid.uuid4().hex}"
+    counter = key(f"counter-{g}", "total")
+    done = threading.Event()
+    failures: list[str] = []
+    passes: list[list[tuple[str, str, str]]] = []
+
+    def write(thread: int) -> None:
+        dynamodb = client_of(server)
+        for i in range(per_writer):
+            entry = {**key(f"device-{thread}-{i}", "pass"), "g": {"S": g}, "r": {"S": f"{i:03d}"}}
+            try:
+                dynamodb.transact_write_items(
+                    TransactItems=add_one_and_log(indexed_table, counter, entry)
+                )
+            except ClientError as exc:
+                failures.append(f"write {exc.response['Error'].get('Code')}")
+
+    def read(_: int) -> None:
+        dynamodb = client_of(server)
+        while not done.is_set():
+            try:
+                passes.append(index_pass(dynamodb, indexed_table, g, limit=5))
+            except ClientError as exc:
+                failures.append(f"read {exc.response['Error'].get('Code')}")
+
+    with ThreadPoolExecutor(max_workers=writers + readers) as pool:
+        reading = [pool.submit(read, n) for n in range(readers)]
+        list(pool.map(write, range(writers)))
+        done.set()
+        for future in reading:
+            future.result()
+
+    final = index_pass(client_of(server), indexed_table, g, limit=5)
+    assert failures == []
+    assert passes
+    for seen in passes:  # a cursor never goes back: each pass strictly ascending
+        assert seen == sorted(set(seen))
+    assert len(final) == writers * per_writer
+
+
+def test_queries_leave_no_copies_of_their_items_behind(dynamodb, indexed_table):
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    g = f"program-{uuid.uuid4().hex}"
+    for i in range(50):
+        dynamodb.put_item(
+            TableName=indexed_table,
+            Item={**key(f"device-{i}", "pass"), "g": {"S": g}, "r": {"S": f"{i:02d}"}},
+        )
+    gc.collect()
+    before = sum(1 for o in gc.get_objects() if type(o) is Item)
+
+    for _ in range(3):
+        assert len(index_pass(dynamodb, indexed_table, g)) == 50
+        assert count(dynamodb, indexed_table, "device-7") == 1
+
+    gc.collect()
+    assert sum(1 for o in gc.get_objects() if type(o) is Item) == before
