@@ -8,8 +8,8 @@ import logging
 from chalice import Blueprint, Cron
 from chalice.app import CloudWatchEvent
 
-from chalicelib.jobs import birthday, expiry, tiers
-
+# Each handler imports its own job: every Lambda of the app imports this module, and
+# only these three need the job runner and the scheduled services.
 schedules = Blueprint(__name__)
 log = logging.getLogger(__name__)
 
@@ -21,14 +21,20 @@ def _remaining(event: CloudWatchEvent) -> float:
 
 @schedules.schedule(Cron(5, "*", "*", "*", "?", "*"))
 def expire_points(event: CloudWatchEvent) -> None:
+    from chalicelib.jobs import expiry
+
     log.info("expiry: %s", dict(expiry.run(remaining_seconds=lambda: _remaining(event))))
 
 
 @schedules.schedule(Cron(10, "*", "*", "*", "?", "*"))
 def birthday_rewards(event: CloudWatchEvent) -> None:
+    from chalicelib.jobs import birthday
+
     log.info("birthday: %s", dict(birthday.run(remaining_seconds=lambda: _remaining(event))))
 
 
 @schedules.schedule(Cron(15, "*", "*", "*", "?", "*"))
 def review_tiers(event: CloudWatchEvent) -> None:
+    from chalicelib.jobs import tiers
+
     log.info("tiers: %s", dict(tiers.run(remaining_seconds=lambda: _remaining(event))))

@@ -11,6 +11,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -24,14 +25,6 @@ from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Una
 from chalicelib.secrets import secrets
 from chalicelib.store import db
 from chalicelib.store.models import LoginAttemptItem, StaffItem, UniqueItem
-
-# argon2id at the library's defaults (64 MiB, 3 passes) unless the settings lower
-# them: the test suite does, since it hashes hundreds of throwaway passwords.
-_hasher = PasswordHasher(
-    memory_cost=settings().password_memory_kib, time_cost=settings().password_time_cost
-)
-# Verified against when the email is unknown, so that timing does not tell.
-_DUMMY_HASH = _hasher.hash(ids.new_id())
 
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -48,8 +41,28 @@ class Principal:
     location_id: str | None
 
 
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    """argon2id at the library's defaults (64 MiB, 3 passes) unless the settings lower
+    them: the test suite does, since it hashes hundreds of throwaway passwords."""
+    config = settings()
+    return PasswordHasher(
+        memory_cost=config.password_memory_kib, time_cost=config.password_time_cost
+    )
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so that timing does not tell.
+
+    Made on first use, not at import: one argon2id hash was 100 ms of every cold
+    start (bench/coldstart.py), and only sign-in needs it.
+    """
+    return _hasher().hash(ids.new_id())
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def new_password() -> str:
@@ -190,9 +203,12 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
                 "Too many failed sign-ins: wait and try again.", retry_after=_retry_after()
             )
         counted.append(key)
+    # Made before the lookup, so that a process's first sign-in pays for it alike
+    # for a known and an unknown email.
+    dummy_hash = _dummy_hash()
     staff = _staff_by_email(email)
     try:
-        _hasher.verify(staff.password_hash if staff else _DUMMY_HASH, password)
+        _hasher().verify(staff.password_hash if staff else dummy_hash, password)
         ok = staff is not None and staff.status == "active"
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False

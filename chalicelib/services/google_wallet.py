@@ -8,9 +8,8 @@ import json
 import logging
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.oauth2 import service_account as service_account_credentials
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
@@ -22,8 +21,12 @@ from chalicelib.services import passes
 from chalicelib.services.members import member_view
 from chalicelib.services.programs import load_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
-from chalicelib.wallet.google import objects, savelink
-from chalicelib.wallet.google.client import SCOPES, GoogleWalletError, LoggingClient, WalletClient
+from chalicelib.wallet.google import objects
+
+# The REST client and the save link's signing bring google-auth and requests: imported
+# where they are used, as most Lambdas of the app import this module and never call Google.
+if TYPE_CHECKING:
+    from chalicelib.wallet.google.client import LoggingClient, WalletClient
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ NOTICES_PER_DAY = 3  # Google refuses a 4th TEXT_AND_NOTIFY message within 24 ho
 @lru_cache(maxsize=1)
 def client() -> WalletClient | LoggingClient:
     """The REST client; without GOOGLE_WALLET_API_URL, one that logs what it would send."""
+    from google.oauth2 import service_account as service_account_credentials
+
+    from chalicelib.wallet.google.client import SCOPES, LoggingClient, WalletClient
+
     config = settings()
     if not config.google_wallet_api_url:
         return LoggingClient()
@@ -75,6 +82,8 @@ def class_id(program_id: str) -> str:
 
 def save_url(member_id: str) -> str | None:
     """The "Save to Google Wallet" link: a JWT naming the object inserted by id."""
+    from chalicelib.wallet.google import savelink
+
     account = service_account()
     if account is None:
         return None
@@ -125,6 +134,8 @@ def sync_class(program_id: str) -> None:
 
 def sync_object(member: MemberItem, notify: bool) -> None:
     """Patch the member's object (a 404 turns into an insert); notify within the budget."""
+    from chalicelib.wallet.google.client import GoogleWalletError
+
     item = load_program(member.program_id)
     body = object_body(member, json.loads(item.document))
     try:

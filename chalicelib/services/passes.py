@@ -19,7 +19,7 @@ from chalicelib.services.members import member_view
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import cached_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
-from chalicelib.wallet.apple import certs, images, package
+from chalicelib.wallet.apple import certs
 from chalicelib.wallet.apple.model import PassContent
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,10 @@ def _barcode(member: MemberItem) -> str:
 
 def build(member: MemberItem) -> tuple[bytes, int]:
     """The member's signed .pkpass and its Last-Modified second."""
+    # Imported on the first pass, not with the app: Pillow alone is some 10 ms of a
+    # cold start, and most calls to the API never build a pass.
+    from chalicelib.wallet.apple import images, package
+
     program_item, program = cached_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
     pass_content = content(member, program, merchant)

@@ -12,7 +12,6 @@ from chalicelib.errors import NotFound
 from chalicelib.services import devices, pass_tokens, passes, programs
 from chalicelib.services.programs import program_of
 from chalicelib.store.models import MemberItem
-from chalicelib.wallet.apple import images
 from chalicelib.web.routing import Api, Call
 
 api = Api(__name__, tag="apple")
@@ -155,6 +154,8 @@ def device_log(call: Call) -> Response:
     content_type="image/png",
 )
 def program_image(call: Call, program_id: str, image_file: str) -> Response:
+    from chalicelib.wallet.apple import images  # Pillow: imported late, as in passes.build
+
     name = image_file.removesuffix(".png")
     item = programs.load_program(program_id)
     program = program_of(item)

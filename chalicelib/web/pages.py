@@ -15,16 +15,19 @@ import io
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import segno
 from chalice import Response
-from PIL import Image, ImageDraw, ImageFont
 
 from chalicelib.config import settings
 from chalicelib.errors import NotFound
 from chalicelib.services import programs
 from chalicelib.services.programs import program_of
 from chalicelib.web.routing import Api, Call
+
+# Pillow and segno draw the poster alone: imported there, not on every cold start.
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 api = Api(__name__, tag="pages")
 
@@ -133,6 +136,8 @@ def poster(call: Call, program_id: str) -> Response:
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     for path in (
         "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
         "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
@@ -144,6 +149,9 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def render_poster(name: str, url: str, bg: str, fg: str) -> bytes:
     """An A4 portrait poster at 150 dpi (1240 x 1754): a colour band, the name, the QR code."""
+    import segno
+    from PIL import Image, ImageDraw
+
     width, height = 1240, 1754
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
