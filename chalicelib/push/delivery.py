@@ -14,7 +14,8 @@ still due after a failure); the local run calls `sweep` from a background thread
 An item is deleted only on the condition that its `version` is still the one
 delivered: a change made meanwhile keeps it pending for the next round. A failed
 delivery is retried with exponential backoff; after DELIVERY_MAX_ATTEMPTS it goes
-to the dead-letter queue (deployed) or stays parked and logged (local).
+to the dead-letter queue (deployed) or stays parked and logged (local). A message
+in that queue carries the whole item: `redrive` puts it back in the outbox.
 """
 
 from __future__ import annotations
@@ -96,9 +97,10 @@ def _client_certificate() -> tuple[str, str]:
 
 
 def deliver(outbox_id: str) -> str:
-    """Deliver one outbox item; 'delivered', 'gone', 'superseded', 'retry' or 'more'.
+    """Deliver one outbox item and say how it went.
 
-    Each outcome is one structured log line (JSON), for CloudWatch Logs Insights.
+    'delivered', 'gone', 'superseded', 'retry', 'dead_lettered' or 'more'. Each
+    outcome is one structured log line (JSON), for CloudWatch Logs Insights.
     """
     try:
         item = OutboxItem.get(outbox_id, consistent_read=True)
@@ -113,7 +115,7 @@ def deliver(outbox_id: str) -> str:
                 "kind": item.kind,
                 "reason": item.reason,
                 "outcome": outcome,
-                "attempts": int(item.attempts or 0) + (outcome == "retry"),
+                "attempts": int(item.attempts or 0) + (outcome in ("retry", "dead_lettered")),
                 "error": error,
             }
         )
@@ -138,8 +140,7 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
             return "superseded", None  # changed meanwhile: its newer version is pending
         stats["delivered"] += 1
         return "delivered", None
-    _retry_later(item, error)
-    return "retry", error
+    return _retry_later(item, error), error
 
 
 def _deliver_pass(item: OutboxItem) -> bool:
@@ -189,28 +190,32 @@ def _push_tokens(registrations: list[RegistrationItem]) -> bool:
 
 
 FANOUT_PAGE = 5000  # about 1 MB of registrations: one DynamoDB page
+READ_AHEAD_SECONDS = 10.0  # a page read ahead longer ago than this is read again
+
+_Page = tuple[list[RegistrationItem], dict[str, Any] | None]  # registrations, LastEvaluatedKey
 
 
 def _deliver_fanout(item: OutboxItem) -> str:
-    """Push one page of the program's devices; 'more' until the last page, then 'delivered'."""
+    """Push one page of the program's devices; 'more' until the last page, then 'delivered'.
+
+    The next page is read while this one is pushed (the Query and the pushes wait on
+    different peers); the job's cursor still moves only once this page is pushed.
+    """
     job = JobItem.get(item.reason, consistent_read=True)  # the outbox's reason is the job id
-    cursor = json.loads(job.cursor) if job.cursor else None
-    page = RegistrationItem.by_program.query(
-        item.program_id, limit=FANOUT_PAGE, last_evaluated_key=cursor
-    )
-    registrations = list(page)
+    registrations, last_key = _fanout_page(job, item.program_id)
+    next_cursor = json.dumps(last_key) if last_key is not None else None
+    if next_cursor is not None:
+        _read_ahead(job.job_id, item.program_id, next_cursor)
     ok = _push_tokens(registrations)
     if not ok:
-        _retry_later(item, "some devices not reached")
-        return "retry"
+        _read_ahead_pages.clear()  # the cursor stays: this page is read again
+        return _retry_later(item, "some devices not reached")
     now = clock.iso(clock.now())
-    done = page.last_evaluated_key is None
+    done = next_cursor is None
     job.update(
         actions=[
             JobItem.devices_done.add(len(registrations)),
-            JobItem.cursor.set(json.dumps(page.last_evaluated_key))
-            if not done
-            else JobItem.cursor.remove(),
+            JobItem.cursor.set(next_cursor) if next_cursor is not None else JobItem.cursor.remove(),
             JobItem.status.set("done" if done else "running"),
             JobItem.updated_at.set(now),
         ]
@@ -223,15 +228,68 @@ def _deliver_fanout(item: OutboxItem) -> str:
     return "delivered"
 
 
+# The page read ahead for the next call, by (job id, cursor): one at a time, in
+# memory only. A worker killed meanwhile loses the read, never a device: the
+# job's cursor is the one persisted after each pushed page.
+_read_ahead_pages: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+def _fanout_page(job: JobItem, program_id: str) -> _Page:
+    """The page at the job's cursor: the one read ahead for it if recent, else read now."""
+    import time
+
+    ahead = _read_ahead_pages.pop((job.job_id, job.cursor), None) if job.cursor else None
+    _read_ahead_pages.clear()  # any other is for a cursor no call is at
+    if ahead is not None:
+        started, future = ahead
+        if time.monotonic() - started < READ_AHEAD_SECONDS:
+            try:
+                return future.result(timeout=READ_AHEAD_SECONDS)
+            except Exception:
+                log.warning("reading ahead job %s's page failed; read again", job.job_id)
+    return _read_page(program_id, job.cursor)
+
+
+def _read_page(program_id: str, cursor: str | None) -> _Page:
+    page = RegistrationItem.by_program.query(
+        program_id, limit=FANOUT_PAGE, last_evaluated_key=json.loads(cursor) if cursor else None
+    )
+    return list(page), page.last_evaluated_key
+
+
+def _read_ahead(job_id: str, program_id: str, cursor: str) -> None:
+    """Start reading the page at `cursor` on a thread (a daemon: exit never waits for it)."""
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    future: Future[_Page] = Future()
+
+    def read() -> None:
+        try:
+            future.set_result(_read_page(program_id, cursor))
+        except Exception as exc:  # handed to the taker, which reads again
+            future.set_exception(exc)
+
+    _read_ahead_pages.clear()
+    _read_ahead_pages[(job_id, cursor)] = (time.monotonic(), future)
+    threading.Thread(target=read, name="fanout-read-ahead", daemon=True).start()
+
+
 def _deliver_class(item: OutboxItem) -> bool:
     google_wallet.sync_class(item.program_id)
     return True
 
 
-def _retry_later(item: OutboxItem, error: str | None) -> None:
+def _retry_later(item: OutboxItem, error: str | None) -> str:
+    """Back the item off for another attempt; 'retry', or 'dead_lettered' after the last one.
+
+    An item the dead-letter queue did not take (none configured, or SQS unreachable)
+    stays pending and keeps backing off, up to an hour apart: nothing is lost.
+    """
     attempts = int(item.attempts or 0) + 1
-    if attempts >= settings().delivery_max_attempts and _dead_letter(item, error):
-        return
+    if attempts >= settings().delivery_max_attempts and _dead_letter(item, attempts, error):
+        return "dead_lettered"
     backoff = min(MAX_BACKOFF_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
     due = clock.iso(clock.now() + timedelta(seconds=backoff))
     # A newer change may have reset it meanwhile: it is due again anyway.
@@ -245,27 +303,84 @@ def _retry_later(item: OutboxItem, error: str | None) -> None:
             condition=OutboxItem.version == int(item.version),
         )
     stats["retried"] += 1
+    return "retry"
 
 
-def _dead_letter(item: OutboxItem, error: str | None) -> bool:
+def _dead_letter(item: OutboxItem, attempts: int, error: str | None) -> bool:
+    """Hand the item to the dead-letter queue, then drop it from the outbox; False if not taken.
+
+    Sent before deleted: a crash in between repeats the message, never loses the item.
+    """
     queue = settings().dead_letter_queue_url
     if not queue:
-        log.error("outbox %s failed %s times (%s): parked", item.outbox_id, item.attempts, error)
+        log.error("outbox %s failed %s times (%s): parked", item.outbox_id, attempts, error)
         return False
-    import boto3  # deployed stages only
-
-    boto3.client("sqs", region_name=settings().region).send_message(
-        QueueUrl=queue,
-        MessageBody=json.dumps(
-            {"outbox_id": item.outbox_id, "version": int(item.version), "error": error}
-        ),
-    )
+    # Everything `redrive` needs to put the item back, and what an operator reads first.
+    body = {
+        "outbox_id": item.outbox_id,
+        "kind": item.kind,
+        "member_id": item.member_id,
+        "program_id": item.program_id,
+        "merchant_id": item.merchant_id,
+        "reason": item.reason,  # a fan-out's job id
+        "notify": bool(item.notify),
+        "version": int(item.version),
+        "shard": int(item.shard),
+        "created_at": item.created_at,
+        "attempts": attempts,
+        "error": error,
+        "dead_lettered_at": clock.iso(clock.now()),
+    }
     try:
-        item.delete(condition=OutboxItem.version == int(item.version))
-    except DeleteError:
+        import boto3  # deployed stages only
+
+        boto3.client("sqs", region_name=settings().region).send_message(
+            QueueUrl=queue, MessageBody=json.dumps(body)
+        )
+    except Exception:
+        # Not lost: the caller keeps it pending, and the next failure tries the queue again.
+        stats["dead_letter_failed"] += 1
+        log.exception("outbox %s: the dead-letter queue did not take it; kept", item.outbox_id)
         return False
+    # A change made meanwhile is a new version with attempts of its own: it stays pending.
+    with contextlib.suppress(DeleteError):
+        item.delete(condition=OutboxItem.version == int(item.version))
     stats["dead_lettered"] += 1
     return True
+
+
+def redrive(body: str) -> str:
+    """Put a dead-lettered item back in the outbox, due now, from its message's body.
+
+    'redriven', or 'superseded' when a newer change to the same pass or class is already
+    pending: that one delivers the latest state anyway. Safe to repeat.
+    """
+    message = json.loads(body)
+    actions = [
+        OutboxItem.kind.set(message["kind"]),
+        OutboxItem.program_id.set(message["program_id"]),
+        OutboxItem.merchant_id.set(message["merchant_id"]),
+        OutboxItem.version.set(message["version"]),
+        OutboxItem.reason.set(message["reason"]),
+        OutboxItem.notify.set(bool(message["notify"])),
+        OutboxItem.created_at.set(message["created_at"]),
+        OutboxItem.due_at.set(clock.iso(clock.now())),
+        OutboxItem.shard.set(message["shard"]),
+        OutboxItem.attempts.set(0),
+        OutboxItem.last_error.set(f"re-driven after: {message['error']}"),
+    ]
+    if message.get("member_id") is not None:
+        actions.append(OutboxItem.member_id.set(message["member_id"]))
+    try:
+        OutboxItem(message["outbox_id"]).update(
+            actions=actions, condition=OutboxItem.outbox_id.does_not_exist()
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return "superseded"
+    stats["redriven"] += 1
+    return "redriven"
 
 
 def sweep(limit: int = 200, now: datetime | None = None) -> dict[str, int]:
