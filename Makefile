@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench merchant job clean static
+.PHONY: run test lint bench merchant job clean static package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -42,6 +42,18 @@ bench: $(STAMP)
 merchant: $(STAMP)
 	$(PY) -m localrun merchant --name "$(NAME)" --owner-email "$(OWNER_EMAIL)"
 
+## make package STAGE=dev|prod: the deployable template and Lambda zip in
+## build/$(STAGE)/, checked by cfn-lint (docs/deploy.md). Needs no AWS account.
+STAGE ?= prod
+package: $(STAMP) static
+	$(PY) -m deploy policy --stage $(STAGE) --check
+	$(PY) -m deploy resources --stage $(STAGE) --out build/$(STAGE)/resources.json
+	rm -f build/$(STAGE)/sam.json build/$(STAGE)/deployment.zip
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package \
+		--stage $(STAGE) --merge-template build/$(STAGE)/resources.json build/$(STAGE)
+	$(VENV)/bin/cfn-lint build/$(STAGE)/sam.json
+	@echo "build/$(STAGE)/sam.json and deployment.zip are ready: see docs/deploy.md"
+
 ## Debian's Chromium and the pinned axe-core for tests/browser (CI runs as root).
 .PHONY: browser
 browser:
@@ -53,4 +65,4 @@ job: $(STAMP)
 	$(PY) -m localrun job --name "$(NAME)" $(if $(TODAY),--today "$(TODAY)")
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(VENDOR) web-build/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(VENDOR) web-build/node_modules build

@@ -2,6 +2,7 @@
 
 from chalicelib.jobs.handlers import schedules
 from chalicelib.logs import configure_logging
+from chalicelib.operations import operations
 from chalicelib.push.handlers import events
 from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
 from chalicelib.web.application import Chalice
@@ -14,3 +15,4 @@ for module in (openapi, health, staff, programs, members, ledger, apple, google,
     app.register_blueprint(module.api.blueprint)
 app.register_blueprint(events)
 app.register_blueprint(schedules)
+app.register_blueprint(operations)

@@ -62,21 +62,27 @@ def secrets() -> Secrets:
     raise RuntimeError("no secrets configured: set SECRETS_DIR or SECRETS_ID")
 
 
-def generate(folder: Path) -> bool:
-    """Write fresh secrets into `folder` unless they are there; True when written."""
+def new_values() -> dict[str, str]:
+    """Fresh secrets, named as the deployed stage's secret holds them."""
     import secrets as random
 
-    folder.mkdir(parents=True, exist_ok=True)
-    jwt_file, barcode_file = folder / JWT_KEY_FILE, folder / BARCODE_KEY_FILE
-    if jwt_file.exists() and barcode_file.exists():
-        return False
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    jwt_file.write_bytes(pem)
-    barcode_file.write_text(random.token_hex(32) + "\n")
+    return {"jwt_private_key_pem": pem.decode(), "barcode_key_hex": random.token_hex(32)}
+
+
+def generate(folder: Path) -> bool:
+    """Write fresh secrets into `folder` unless they are there; True when written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jwt_file, barcode_file = folder / JWT_KEY_FILE, folder / BARCODE_KEY_FILE
+    if jwt_file.exists() and barcode_file.exists():
+        return False
+    values = new_values()
+    jwt_file.write_text(values["jwt_private_key_pem"])
+    barcode_file.write_text(values["barcode_key_hex"] + "\n")
     jwt_file.chmod(0o600)
     barcode_file.chmod(0o600)
     return True

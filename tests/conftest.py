@@ -57,14 +57,23 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     """A real DynamoDB-speaking HTTP server on a free loopback port, tables created."""
     from chalicelib.config import settings
     from chalicelib.store import db
+    from deploy.stage import Stage
+    from deploy.template import tables
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
+    from tests.cloudformation import create_stack, serve_cloudformation
 
     server = EmbeddedDynamoDB()
     url = server.start()
     os.environ["DYNAMODB_ENDPOINT"] = url
     settings.cache_clear()
     db.bind()
-    db.create_tables()
+    # The tables as the deploy template makes them, through CloudFormation: every
+    # test then shows that the template and the code agree on names, keys and indexes.
+    config = settings()
+    stage = Stage(config.stage, "wallet-loyalty", {"TABLE_PREFIX": config.table_prefix})
+    cloudformation_url, cloudformation = serve_cloudformation()
+    create_stack(cloudformation_url, "loyalty-tables", tables(stage), config.region)
+    cloudformation.shutdown()
     yield url
     server.stop()
 
@@ -132,8 +141,8 @@ def other_merchant(dynamodb_url: str) -> Merchant:
 
 
 @pytest.fixture(scope="session")
-def secrets_manager_url() -> Iterator[str]:
-    """A Secrets Manager (moto's server) in a process of its own.
+def moto_url() -> Iterator[str]:
+    """moto's server in a process of its own: every AWS service (Secrets Manager, SQS) on one port.
 
     Not in this process: moto's in-process mock resets every backend on exit,
     the embedded DynamoDB's tables included.
@@ -166,3 +175,9 @@ def secrets_manager_url() -> Iterator[str]:
     yield url
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def secrets_manager_url(moto_url: str) -> str:
+    """Secrets Manager: moto's one server, shared with the SQS tests."""
+    return moto_url

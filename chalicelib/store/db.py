@@ -39,6 +39,11 @@ def bind(config: Settings | None = None) -> None:
     _bound = target
 
 
+def base_name(model: type[Model]) -> str:
+    """The model's table name before the stage's prefix (`members`)."""
+    return _BASE_NAMES[model]
+
+
 def connection() -> Connection:
     """The connection transactions run on (bound lazily from the settings)."""
     if _connection is None:

@@ -1,0 +1,75 @@
+"""`python -m deploy policy|resources|service-secret`: what `make package` runs.
+
+- `policy --stage S [--check]`: write `.chalice/policy-S.json` (or fail if stale).
+- `resources --stage S --out F`: the template merged into `chalice package`'s.
+- `service-secret`: a fresh JWT key and barcode key as the service secret's JSON,
+  to pipe into `aws secretsmanager put-secret-value` (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from deploy import stage as stages
+from deploy.policy import policy
+from deploy.stage import ROOT
+
+
+def policy_file(name: str) -> Path:
+    return ROOT / ".chalice" / f"policy-{name}.json"
+
+
+def render(document: object) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_policy(args: argparse.Namespace) -> int:
+    target, text = policy_file(args.stage), render(policy(stages.load(args.stage)))
+    if args.check:
+        if not target.exists() or target.read_text() != text:
+            print(f"{target} is stale: run `python -m deploy policy --stage {args.stage}`")
+            return 1
+        return 0
+    target.write_text(text)
+    print(f"wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+def write_resources(args: argparse.Namespace) -> int:
+    from app import app
+    from deploy.template import merge_template
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(merge_template(stages.load(args.stage), app)))
+    return 0
+
+
+def service_secret(_: argparse.Namespace) -> int:
+    from chalicelib.secrets import new_values
+
+    sys.stdout.write(json.dumps(new_values()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="deploy")
+    commands = parser.add_subparsers(required=True)
+    command = commands.add_parser("policy", help="write the stage's IAM policy file")
+    command.add_argument("--stage", required=True)
+    command.add_argument("--check", action="store_true", help="fail if the file is stale")
+    command.set_defaults(func=write_policy)
+    command = commands.add_parser("resources", help="write the template to merge")
+    command.add_argument("--stage", required=True)
+    command.add_argument("--out", type=Path, required=True)
+    command.set_defaults(func=write_resources)
+    command = commands.add_parser("service-secret", help="print a fresh service secret")
+    command.set_defaults(func=service_secret)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
