@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("embedded_dynamodb", "ledger", "passes", "push_apns", "push", "jobs")
+BENCHMARKS = (
+    "embedded_dynamodb",
+    "ledger",
+    "passes",
+    "push_apns",
+    "push",
+    "jobs",
+    "coldstart",
+    "units",
+)
 
 
 def main(names: list[str]) -> int:
