@@ -2,6 +2,7 @@
 
 - `policy --stage S [--check]`: write `.chalice/policy-S.json` (or fail if stale).
 - `resources --stage S --out F`: the template merged into `chalice package`'s.
+- `slim --stage S`: trim and precompile `build/S/deployment.zip` (deploy/slim.py).
 - `service-secret`: a fresh JWT key and barcode key as the service secret's JSON,
   to pipe into `aws secretsmanager put-secret-value` (docs/deploy.md).
 """
@@ -47,6 +48,15 @@ def write_resources(args: argparse.Namespace) -> int:
     return 0
 
 
+def slim_package(args: argparse.Namespace) -> int:
+    from deploy.slim import slim
+
+    folder = ROOT / "build" / args.stage
+    before, after = slim(folder / "deployment.zip", folder / "sam.json")
+    print(f"deployment.zip: {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB")
+    return 0
+
+
 def service_secret(_: argparse.Namespace) -> int:
     from chalicelib.secrets import new_values
 
@@ -65,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--stage", required=True)
     command.add_argument("--out", type=Path, required=True)
     command.set_defaults(func=write_resources)
+    command = commands.add_parser("slim", help="trim and precompile the packaged zip")
+    command.add_argument("--stage", required=True)
+    command.set_defaults(func=slim_package)
     command = commands.add_parser("service-secret", help="print a fresh service secret")
     command.set_defaults(func=service_secret)
     args = parser.parse_args(argv)
