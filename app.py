@@ -1,5 +1,12 @@
 """The Chalice app: registers the blueprints and the event handlers, nothing else."""
 
+import gc
+
+# Every Lambda's cold start runs this import. The objects it makes live as long as
+# the process, so the collector's passes over them are wasted (about 30 ms); it is
+# paused meanwhile, and they are frozen out of its view afterwards (bench/coldstart.py).
+gc.disable()
+
 from chalicelib.jobs.handlers import schedules
 from chalicelib.logs import configure_logging
 from chalicelib.operations import operations
@@ -16,3 +23,6 @@ for module in (openapi, health, staff, programs, members, ledger, apple, google,
 app.register_blueprint(events)
 app.register_blueprint(schedules)
 app.register_blueprint(operations)
+
+gc.freeze()
+gc.enable()
