@@ -3,6 +3,7 @@
 - botocore ships the API models of every AWS service: 15.7 MB of a 29 MB zip. The
   code calls three services (SERVICES); the others' models go. A test checks that
   every `boto3.client(...)` in chalicelib names one of them.
+- botocore's own CA bundle goes when certifi's is there: botocore then uses certifi's.
 - Lambda unpacks the zip to a read-only /var/task, so Python cannot cache
   bytecode there and compiles every module on every cold start (about 670 ms for
   `import app` here, against 265 ms with bytecode). The modules `import app` loads
@@ -34,7 +35,14 @@ _MODEL = re.compile(r"^botocore/data/([^/]+)/")
 _IMPORTED = """
 import json, sys
 import app
-print(json.dumps(sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())})))
+loaded = sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())})
+try:
+    import boto3
+except ImportError:  # a package without AWS (the tests' small ones)
+    boto3 = None
+for service in SERVICES if boto3 else ():  # the kept models suffice for every client
+    boto3.client(service, region_name="eu-west-1")
+print(json.dumps(loaded))
 """
 
 
@@ -63,6 +71,10 @@ def slim(package: Path, template: Path) -> tuple[int, int]:
         tree = Path(temporary) / "package"
         with zipfile.ZipFile(package) as archive:
             names = [n for n in archive.namelist() if _keep(n)]
+            if {"certifi/cacert.pem", "botocore/cacert.pem"} <= set(names):
+                # botocore trusts certifi's bundle when certifi is importable, so its
+                # own copy of the same CAs is never read.
+                names.remove("botocore/cacert.pem")
             archive.extractall(tree, members=names)
             modes = {info.filename: info.external_attr for info in archive.infolist()}
         compiled = _precompile(tree)
@@ -104,7 +116,13 @@ def _precompile(tree: Path) -> list[str]:
         "AWS_DEFAULT_REGION": "eu-west-1",
     }
     done = subprocess.run(
-        [sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {str(tree)!r})\n{_IMPORTED}"],
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(tree)!r})\n"
+            + _IMPORTED.replace("SERVICES", repr(sorted(SERVICES))),
+        ],
         cwd=tree,
         env=env,
         capture_output=True,

@@ -45,6 +45,8 @@ def test_unused_models_and_pip_records_go_and_what_import_app_loads_is_precompil
             "cafe-1.0.dist-info/RECORD": "cafe/rules.py,sha256=...\n",
             "cafe-1.0.dist-info/METADATA": "Name: cafe\nVersion: 1.0\n",
             "cafe/rules.pyi": "STAMPS: int\n",
+            "botocore/cacert.pem": "CAs",
+            "certifi/cacert.pem": "CAs",
         },
     )
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -59,6 +61,8 @@ def test_unused_models_and_pip_records_go_and_what_import_app_loads_is_precompil
     assert "cafe-1.0.dist-info/RECORD" not in names
     assert "cafe-1.0.dist-info/METADATA" in names  # versions are read from it at run time
     assert "cafe/rules.pyi" not in names
+    assert "botocore/cacert.pem" not in names  # botocore reads certifi's, which stays
+    assert "certifi/cacert.pem" in names
     assert {f"cafe/__pycache__/rules.{tag}.pyc", f"__pycache__/app.{tag}.pyc"} <= names
     assert f"cafe/__pycache__/reports.{tag}.pyc" not in names
     assert "cafe/rules.py" in names  # sources stay, for readable tracebacks
@@ -87,3 +91,10 @@ def test_every_aws_service_the_code_calls_keeps_its_model():
     for path in (ROOT / "chalicelib").rglob("*.py"):
         used.update(re.findall(r"boto3\.client\(\s*\"([a-z0-9-]+)\"", path.read_text()))
     assert used == SERVICES
+
+
+def test_botocores_own_ca_bundle_stays_when_certifi_is_not_packaged(tmp_path):
+    package = _package(tmp_path, {"app.py": "", "botocore/cacert.pem": "CAs"})
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    slim(package, _template(tmp_path, version))
+    assert "botocore/cacert.pem" in zipfile.ZipFile(package).namelist()
