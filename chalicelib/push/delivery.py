@@ -127,12 +127,11 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
     try:
         if item.kind == "fanout":
             return _deliver_fanout(item), None
-        ok = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
-        error = None if ok else "some devices or Google not reached"
+        error = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
     except Exception as exc:
         log.exception("delivery of %s failed", item.outbox_id)
-        ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
-    if ok:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    if error is None:
         try:
             item.delete(condition=OutboxItem.version == int(item.version))
         except DeleteError:
@@ -143,32 +142,36 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
     return _retry_later(item, error), error
 
 
-def _deliver_pass(item: OutboxItem) -> bool:
+def _deliver_pass(item: OutboxItem) -> str | None:
+    """Push the pass's devices and update its Google object; what failed, or None."""
     try:
         member = MemberItem.get(item.member_id, consistent_read=True)
     except MemberItem.DoesNotExist:
-        return True  # nothing left to update
-    apple_ok = _push_devices(member.member_id)
-    google_ok = True
+        return None  # nothing left to update
+    errors = [_push_devices(member.member_id)]
     try:
         google_wallet.sync_object(member, notify=bool(item.notify))
-    except Exception:
+    except Exception as exc:
         log.exception("Google update for member %s failed", member.member_id)
-        google_ok = False
-    return apple_ok and google_ok
+        errors.append(f"Google: {type(exc).__name__}: {exc}"[:300])
+    return "; ".join(e for e in errors if e) or None
 
 
-def _push_devices(serial: str) -> bool:
+def _push_devices(serial: str) -> str | None:
     return _push_tokens(list(RegistrationItem.by_serial.query(serial)))
 
 
-def _push_tokens(registrations: list[RegistrationItem]) -> bool:
-    """Push every registration; drop the ones APNs says are gone; False if any must retry."""
+def _push_tokens(registrations: list[RegistrationItem]) -> str | None:
+    """Push every registration and drop the ones APNs says are gone.
+
+    None when nothing is left to retry; otherwise what APNs answered, for the
+    outbox's last_error and the dead-letter message ("APNs: 3 of 5 to retry: 503 x3").
+    """
     if not registrations:
-        return True
+        return None
     results = pusher().push_many([r.push_token for r in registrations])
     by_token = {r.push_token: r for r in registrations}
-    ok = True
+    retry: Counter[str] = Counter()
     for result in results:
         stats[f"push_{result.outcome.name.lower()}"] += 1
         if result.outcome == Outcome.UNREGISTER:
@@ -181,12 +184,15 @@ def _push_tokens(registrations: list[RegistrationItem]) -> bool:
                 "APNs refused our certificate (403 %s): check the Pass Type ID certificate",
                 result.reason,
             )
-            ok = False
+            retry[f"403 {result.reason} (the certificate)"] += 1
         elif result.outcome == Outcome.RETRY:
-            ok = False
+            retry[" ".join(str(part) for part in (result.status, result.reason) if part)] += 1
         elif result.outcome == Outcome.REJECTED:
             log.error("APNs rejected a push: %s %s", result.status, result.reason)
-    return ok
+    if not retry:
+        return None
+    answers = ", ".join(f"{answer or 'no answer'} x{n}" for answer, n in retry.most_common())
+    return f"APNs: {sum(retry.values())} of {len(results)} to retry: {answers}"
 
 
 FANOUT_PAGE = 5000  # about 1 MB of registrations: one DynamoDB page
@@ -206,10 +212,10 @@ def _deliver_fanout(item: OutboxItem) -> str:
     next_cursor = json.dumps(last_key) if last_key is not None else None
     if next_cursor is not None:
         _read_ahead(job.job_id, item.program_id, next_cursor)
-    ok = _push_tokens(registrations)
-    if not ok:
+    error = _push_tokens(registrations)
+    if error is not None:
         _read_ahead_pages.clear()  # the cursor stays: this page is read again
-        return _retry_later(item, "some devices not reached")
+        return _retry_later(item, error)
     now = clock.iso(clock.now())
     done = next_cursor is None
     job.update(
@@ -276,9 +282,9 @@ def _read_ahead(job_id: str, program_id: str, cursor: str) -> None:
     threading.Thread(target=read, name="fanout-read-ahead", daemon=True).start()
 
 
-def _deliver_class(item: OutboxItem) -> bool:
-    google_wallet.sync_class(item.program_id)
-    return True
+def _deliver_class(item: OutboxItem) -> str | None:
+    google_wallet.sync_class(item.program_id)  # raises on failure: see _attempt
+    return None
 
 
 def _retry_later(item: OutboxItem, error: str | None) -> str:

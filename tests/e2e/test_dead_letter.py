@@ -114,7 +114,7 @@ def test_a_pass_apns_keeps_refusing_is_retried_with_backoff_then_dead_lettered(
     assert first.attempts == 1
     first_due = clock.parse_iso(first.due_at)
     assert started + timedelta(seconds=1) <= first_due <= ended + timedelta(seconds=2)
-    assert first.last_error
+    assert first.last_error.startswith("APNs: 1 of 1 to retry: 500"), first.last_error
     assert pushes_after_first >= 1
     assert pushes_while_backing_off == pushes_after_first  # not retried before it is due
     assert second.attempts == 2
