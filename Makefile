@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench merchant job clean static package
+.PHONY: run test lint bench merchant job clean static package deploy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -54,6 +54,19 @@ package: $(STAMP) static
 	$(PY) -m deploy slim --stage $(STAGE)
 	$(VENV)/bin/cfn-lint build/$(STAGE)/sam.json
 	@echo "build/$(STAGE)/sam.json and deployment.zip are ready: see docs/deploy.md"
+
+## make deploy STAGE=prod BUCKET=my-artifacts [ALARM_EMAIL=ops@cafe.example]: package,
+## upload the zip to S3 and deploy the stack with the AWS CLI (docs/deploy.md).
+deploy:
+	test -n "$(BUCKET)" || { echo "BUCKET=<an S3 bucket in the stack's region> is required"; exit 2; }
+	$(MAKE) package STAGE=$(STAGE)
+	aws cloudformation package --template-file build/$(STAGE)/sam.json \
+		--s3-bucket $(BUCKET) --output-template-file build/$(STAGE)/packaged.json
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json \
+		--stack-name wallet-loyalty-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		$(if $(ALARM_EMAIL),--parameter-overrides AlarmEmail=$(ALARM_EMAIL))
+	aws cloudformation describe-stacks --stack-name wallet-loyalty-$(STAGE) \
+		--query 'Stacks[0].Outputs' --output table
 
 ## Debian's Chromium and the pinned axe-core for tests/browser (CI runs as root).
 .PHONY: browser
