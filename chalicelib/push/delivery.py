@@ -218,14 +218,29 @@ def _deliver_fanout(item: OutboxItem) -> str:
         return _retry_later(item, error)
     now = clock.iso(clock.now())
     done = next_cursor is None
-    job.update(
-        actions=[
-            JobItem.devices_done.add(len(registrations)),
-            JobItem.cursor.set(next_cursor) if next_cursor is not None else JobItem.cursor.remove(),
-            JobItem.status.set("done" if done else "running"),
-            JobItem.updated_at.set(now),
-        ]
+    # Deployed, the stream handler and the sweeper can take the same job at once.
+    # The page is counted only if the cursor is still the one this page was read
+    # at; the loser stops, having pushed one page twice (harmless: a push says only
+    # "look again"), and the job goes on from the winner's cursor.
+    same_page = (
+        JobItem.cursor == job.cursor if job.cursor is not None else JobItem.cursor.does_not_exist()
     )
+    try:
+        job.update(
+            actions=[
+                JobItem.devices_done.add(len(registrations)),
+                JobItem.cursor.set(next_cursor) if not done else JobItem.cursor.remove(),
+                JobItem.status.set("done" if done else "running"),
+                JobItem.updated_at.set(now),
+            ],
+            condition=(JobItem.status == "running") & same_page,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        _read_ahead_pages.clear()
+        stats["fanout_page_raced"] += 1
+        return "superseded"
     if not done:
         stats["fanout_pages"] += 1
         return "more"

@@ -191,3 +191,34 @@ def test_a_worker_killed_mid_fan_out_of_many_pages_repeats_at_most_one_page(clie
     assert job["devices_done"] == len(tokens)
     assert all(delivered[t] >= 1 for t in tokens)
     assert sum(delivered[t] - 1 for t in tokens) <= PAGE  # the page in flight, no more
+
+
+def test_two_workers_on_one_job_count_each_page_once_and_skip_none(
+    client, merchant, apns, small_pages, monkeypatch
+):
+    """The stream handler and the sweeper both take the job: pages race, counts stay exact."""
+    program = create_program(client, merchant)
+    tokens = register_devices(program["program_id"], 3 * PAGE + 20)
+    job_id = change_design(client, merchant, program["program_id"])
+    push_tokens = delivery._push_tokens
+    outcomes: list[str] = []
+
+    def second_worker_meanwhile(registrations):
+        # While this worker pushes its first page, another delivers the same page
+        # (and moves the cursor on) before this one can record it.
+        monkeypatch.setattr(delivery, "_push_tokens", push_tokens)
+        outcomes.append(delivery.deliver(f"fanout#{job_id}"))
+        return push_tokens(registrations)
+
+    monkeypatch.setattr(delivery, "_push_tokens", second_worker_meanwhile)
+    first = delivery.deliver(f"fanout#{job_id}")
+    deliver_all()
+
+    job = job_of(client, merchant, job_id)
+    delivered = apns.delivered()
+    assert outcomes == ["more"]  # the other worker recorded the first page
+    assert first == "superseded"  # this one found the cursor moved, and stopped
+    assert job["status"] == "done"
+    assert job["devices_done"] == len(tokens)  # the first page counted once
+    assert all(delivered[t] >= 1 for t in tokens)
+    assert sum(delivered[t] for t in tokens) == len(tokens) + PAGE  # one page pushed twice
