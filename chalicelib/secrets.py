@@ -54,12 +54,32 @@ def secrets() -> Secrets:
         folder = Path(config.secrets_dir)
         return _load((folder / JWT_KEY_FILE).read_bytes(), (folder / BARCODE_KEY_FILE).read_text())
     if config.secrets_id:
-        import boto3  # only deployed stages reach Secrets Manager
-
-        client = boto3.client("secretsmanager", region_name=config.region)
-        value = json.loads(client.get_secret_value(SecretId=config.secrets_id)["SecretString"])
+        value = read_json_secret(config.secrets_id, ("jwt_private_key_pem", "barcode_key_hex"))
         return _load(value["jwt_private_key_pem"].encode(), value["barcode_key_hex"])
     raise RuntimeError("no secrets configured: set SECRETS_DIR or SECRETS_ID")
+
+
+def read_json_secret(secret_id: str, required: tuple[str, ...]) -> dict:
+    """A Secrets Manager secret holding a JSON object with at least `required`.
+
+    The deploy template creates each secret with a random placeholder; until the
+    operator puts the real value, this says so instead of failing on a parse error.
+    """
+    import boto3  # only deployed stages reach Secrets Manager
+
+    client = boto3.client("secretsmanager", region_name=settings().region)
+    text = client.get_secret_value(SecretId=secret_id)["SecretString"]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    missing = [name for name in required if not isinstance(value, dict) or name not in value]
+    if missing:
+        raise RuntimeError(
+            f"secret {secret_id} lacks {', '.join(missing)}: put its value as "
+            "docs/deploy.md (step 4) says"
+        )
+    return value
 
 
 def new_values() -> dict[str, str]:

@@ -16,7 +16,7 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain import barcode
 from chalicelib.domain.program import Program
-from chalicelib.secrets import secrets
+from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
 from chalicelib.services.members import member_view
 from chalicelib.services.programs import load_program
@@ -64,11 +64,9 @@ def service_account() -> dict[str, Any] | None:
         with open(config.google_service_account_file, encoding="utf-8") as handle:
             return json.load(handle)
     if config.google_service_account_secret_id:
-        import boto3  # only deployed stages reach Secrets Manager
-
-        secrets_manager = boto3.client("secretsmanager", region_name=config.region)
-        value = secrets_manager.get_secret_value(SecretId=config.google_service_account_secret_id)
-        return json.loads(value["SecretString"])
+        return read_json_secret(
+            config.google_service_account_secret_id, ("client_email", "private_key", "token_uri")
+        )
     return None
 
 

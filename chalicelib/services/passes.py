@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -14,7 +13,7 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain import expiry
 from chalicelib.domain.program import Program
-from chalicelib.secrets import secrets
+from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services.members import member_view
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import cached_program
@@ -47,10 +46,7 @@ def signer() -> certs.Signer:
 
 def _signer_from_secrets_manager(secret_id: str) -> certs.Signer:
     """A secret with certificate_pem and private_key_pem, or p12_base64; and wwdr_pem."""
-    import boto3  # only deployed stages reach Secrets Manager
-
-    client = boto3.client("secretsmanager", region_name=settings().region)
-    value = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"])
+    value = read_json_secret(secret_id, ("wwdr_pem",))
     wwdr = value["wwdr_pem"].encode()
     password = value.get("password")
     if "p12_base64" in value:

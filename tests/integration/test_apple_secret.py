@@ -81,3 +81,26 @@ def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch, se
 
     assert loaded.certificate == signer.certificate
     assert loaded.intermediate == signer.intermediate
+
+
+def test_a_secret_still_holding_the_templates_placeholder_says_what_to_do(
+    monkeypatch, secrets_manager_url
+):
+    """CloudFormation fills a new secret with a random password until the operator acts."""
+    name = f"wallet-loyalty/test/apple-{uuid.uuid4().hex}"
+    boto3.client(
+        "secretsmanager", region_name=settings().region, endpoint_url=secrets_manager_url
+    ).create_secret(Name=name, SecretString="x8#Jq;Uv0p%Wl2!sB7rT4yN6mE9cK1aZ")
+    monkeypatch.delenv("APPLE_CERTS_DIR", raising=False)
+    monkeypatch.setenv("APPLE_SECRET_ID", name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager_url)
+    settings.cache_clear()
+    passes.signer.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match=f"secret {name} lacks wwdr_pem") as refused:
+            passes.signer()
+        assert "docs/deploy.md" in str(refused.value)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+        passes.signer.cache_clear()
