@@ -212,7 +212,17 @@ def member_row(member: MemberItem) -> dict[str, Any]:
 
 def find_by_email(principal: Principal, email: str) -> list[MemberItem]:
     key = f"{principal.merchant_id}#{normalise_email(email)}"
-    return [m for m in MemberItem.by_email.query(key) if not m.erased]
+    ids = [entry.member_id for entry in MemberItem.by_email.query(key)]
+    if not ids:
+        return []
+    # The index is eventually consistent: the members themselves, read strongly,
+    # decide (an erasure or a change of address may not have reached it yet).
+    found = {m.member_id: m for m in MemberItem.batch_get(ids, consistent_read=True)}
+    return [
+        member
+        for member in (found.get(member_id) for member_id in ids)
+        if member is not None and member.email_key == key and not member.erased
+    ]
 
 
 def erase(principal: Principal, member_id: str) -> None:

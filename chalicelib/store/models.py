@@ -134,11 +134,16 @@ class MembersByProgram(GlobalSecondaryIndex["MemberItem"]):
 
 
 class MembersByEmail(GlobalSecondaryIndex["MemberItem"]):
-    """GET /v1/members?email=: `merchant_id#email`, so a lookup never crosses tenants."""
+    """GET /v1/members?email=: `merchant_id#email`, so a lookup never crosses tenants.
+
+    Keys only: with the whole member projected, every balance change rewrote it
+    here too (a write unit per stamp, the member stored twice), for a rare lookup
+    that reads the members themselves afterwards anyway.
+    """
 
     class Meta:
         index_name = "by_email"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     email_key = UnicodeAttribute(hash_key=True)
 
