@@ -52,6 +52,7 @@ package: $(STAMP) static
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package \
 		--stage $(STAGE) --merge-template build/$(STAGE)/resources.json build/$(STAGE)
 	$(PY) -m deploy slim --stage $(STAGE)
+	$(PY) -m deploy smoke --stage $(STAGE)
 	$(VENV)/bin/cfn-lint build/$(STAGE)/sam.json
 	@echo "build/$(STAGE)/sam.json and deployment.zip are ready: see docs/deploy.md"
 

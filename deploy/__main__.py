@@ -3,6 +3,7 @@
 - `policy --stage S [--check]`: write `.chalice/policy-S.json` (or fail if stale).
 - `resources --stage S --out F`: the template merged into `chalice package`'s.
 - `slim --stage S`: trim and precompile `build/S/deployment.zip` (deploy/slim.py).
+- `smoke --stage S`: run that zip's handlers as Lambda would (deploy/smoke.py).
 - `service-secret`: a fresh JWT key and barcode key as the service secret's JSON,
   to pipe into `aws secretsmanager put-secret-value` (docs/deploy.md).
 """
@@ -57,6 +58,12 @@ def slim_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def smoke_package(args: argparse.Namespace) -> int:
+    from deploy import smoke
+
+    return smoke.main(ROOT / "build" / args.stage / "deployment.zip", stages.load(args.stage))
+
+
 def service_secret(_: argparse.Namespace) -> int:
     from chalicelib.secrets import new_values
 
@@ -78,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     command = commands.add_parser("slim", help="trim and precompile the packaged zip")
     command.add_argument("--stage", required=True)
     command.set_defaults(func=slim_package)
+    command = commands.add_parser("smoke", help="run the packaged zip's handlers locally")
+    command.add_argument("--stage", required=True)
+    command.set_defaults(func=smoke_package)
     command = commands.add_parser("service-secret", help="print a fresh service secret")
     command.set_defaults(func=service_secret)
     args = parser.parse_args(argv)
