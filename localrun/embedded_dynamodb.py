@@ -522,10 +522,15 @@ class _Serialized:
             return [b"".join(self._app(environ, start_response))]
 
 
-class EmbeddedDynamoDB:
-    """A DynamoDB-speaking HTTP server on a loopback port, in a background thread."""
+class EmbeddedService:
+    """One of moto's services on a loopback port, in a background thread.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    Every service of the process shares moto's backends and the adapter's lock: a
+    CloudFormation stack served beside the DynamoDB creates its tables there.
+    """
+
+    def __init__(self, service: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._service = service
         self._host = host
         self._port = port
         self._server: BaseWSGIServer | None = None
@@ -539,12 +544,12 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         install()
-        app = _Serialized(create_backend_app("dynamodb"))
+        app = _Serialized(create_backend_app(self._service))
         self._server = make_server(
             self._host, self._port, app, threaded=True, request_handler=_QuietHandler
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="embedded-dynamodb", daemon=True
+            target=self._server.serve_forever, name=f"embedded-{self._service}", daemon=True
         )
         self._thread.start()
         return self.url
@@ -556,3 +561,10 @@ class EmbeddedDynamoDB:
         if self._thread is not None:
             self._thread.join()
         self._server = self._thread = None
+
+
+class EmbeddedDynamoDB(EmbeddedService):
+    """A DynamoDB-speaking HTTP server on a loopback port, in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__("dynamodb", host, port)

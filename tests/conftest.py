@@ -59,8 +59,8 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     from chalicelib.store import db
     from deploy.stage import Stage
     from deploy.template import tables
-    from localrun.embedded_dynamodb import EmbeddedDynamoDB
-    from tests.cloudformation import create_stack, serve_cloudformation
+    from localrun.embedded_dynamodb import EmbeddedDynamoDB, EmbeddedService
+    from tests.cloudformation import create_stack
 
     server = EmbeddedDynamoDB()
     url = server.start()
@@ -71,9 +71,9 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     # test then shows that the template and the code agree on names, keys and indexes.
     config = settings()
     stage = Stage(config.stage, "wallet-loyalty", {"TABLE_PREFIX": config.table_prefix})
-    cloudformation_url, cloudformation = serve_cloudformation()
-    create_stack(cloudformation_url, "loyalty-tables", tables(stage), config.region)
-    cloudformation.shutdown()
+    cloudformation = EmbeddedService("cloudformation")
+    create_stack(cloudformation.start(), "loyalty-tables", tables(stage), config.region)
+    cloudformation.stop()
     yield url
     server.stop()
 
