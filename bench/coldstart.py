@@ -16,7 +16,6 @@ machine (the cumulative time -X importtime gives `app`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import statistics
@@ -28,6 +27,7 @@ import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from deploy import stage as stages
 from deploy.slim import SERVICES, slim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,10 +201,7 @@ def report_packaged_import(package: Path, unpacked: Path) -> None:
 
 def _stage_environment() -> dict[str, str]:
     """This process's environment with the stage's variables from .chalice/config.json."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    stage = config["stages"][STAGE]
-    env = {**os.environ, **config.get("environment_variables", {})}
-    env.update(stage.get("environment_variables", {}))
+    env = {**os.environ, **stages.load(STAGE).environment}
     # A deployed stage has none of the local run's folders; Lambda names the region.
     for name in ("SECRETS_DIR", "APPLE_CERTS_DIR", "GOOGLE_SERVICE_ACCOUNT_FILE"):
         env.pop(name, None)

@@ -51,6 +51,7 @@ from urllib.parse import quote, urlsplit
 
 from bench.capacity import item_size
 from bench.meter import Meter, Tally
+from deploy import stage as stages
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 3  # lives run: the timings are their medians
@@ -91,14 +92,7 @@ JOBS = {"expiry": "expire_points", "birthday": "birthday_rewards", "tiers": "rev
 
 def memory_mb(function: str) -> int:
     """A function's memory in the prod stage (.chalice/config.json), as Chalice resolves it."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    prod = config["stages"]["prod"]
-    own = prod.get("lambda_functions", {}).get(function, {})
-    return int(
-        own.get("lambda_memory_size")
-        or prod.get("lambda_memory_size")
-        or config.get("lambda_memory_size", 128)
-    )
+    return stages.load("prod").memory_of(function)
 
 
 # --- figures per run, and sums of them -------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +16,13 @@ class Stage:
     app_name: str
     environment: dict[str, str]
     log_retention_in_days: int | None = None
+    # Memory in MB: the stage's default, and each function's own where it sets one.
+    memory_mb: int = 128
+    function_memory_mb: dict[str, int] = field(default_factory=dict)
+
+    def memory_of(self, function: str) -> int:
+        """A function's memory, as Chalice resolves it."""
+        return self.function_memory_mb.get(function, self.memory_mb)
 
     @property
     def table_prefix(self) -> str:
@@ -53,4 +60,10 @@ def load(name: str, config_file: Path = CONFIG) -> Stage:
         log_retention_in_days=stage.get(
             "log_retention_in_days", config.get("log_retention_in_days")
         ),
+        memory_mb=int(stage.get("lambda_memory_size", config.get("lambda_memory_size", 128))),
+        function_memory_mb={
+            name: int(own["lambda_memory_size"])
+            for name, own in stage.get("lambda_functions", {}).items()
+            if "lambda_memory_size" in own
+        },
     )
