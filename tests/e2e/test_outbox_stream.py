@@ -23,7 +23,7 @@ from chalicelib.push import delivery
 from chalicelib.store.models import OutboxItem
 from tests.e2e import test_push
 from tests.e2e.helpers import create_program, enrol, stamp
-from tests.e2e.test_push import deliver_all, registered
+from tests.e2e.test_push import change_design, deliver_all, register_devices, registered
 
 apns = test_push.apns  # the fixture: a local APNs peer, the service pointed at it
 
@@ -188,7 +188,7 @@ SMALL_PAGES = "from chalicelib.push import delivery, handlers\ndelivery.FANOUT_P
 
 
 def test_a_fan_out_goes_on_page_after_page_while_the_invocation_has_time(client, merchant, apns):
-    from tests.e2e.test_push_fanout import change_design, job_of, register_devices
+    from tests.e2e.test_push_fanout import job_of
 
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 130)
@@ -209,7 +209,7 @@ def test_a_fan_out_goes_on_page_after_page_while_the_invocation_has_time(client,
 def test_a_fan_out_the_invocation_has_no_time_for_is_left_to_the_sweeper(
     client, merchant, apns, monkeypatch
 ):
-    from tests.e2e.test_push_fanout import change_design, job_of, register_devices
+    from tests.e2e.test_push_fanout import job_of
 
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 130)

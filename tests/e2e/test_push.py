@@ -62,6 +62,41 @@ def registered(client, member) -> Device:
     return device
 
 
+def register_devices(program_id: str, count: int) -> list[str]:
+    """`count` devices registered for the program's passes; their push tokens."""
+    pass_type = settings().pass_type_identifier
+    now = clock.iso(clock.now())
+    tokens = []
+    with RegistrationItem.batch_write() as batch:
+        for _ in range(count):
+            serial, token = uuid.uuid4().hex, uuid.uuid4().hex * 2
+            tokens.append(token)
+            batch.save(
+                RegistrationItem(
+                    uuid.uuid4().hex,
+                    f"{pass_type}#{serial}",
+                    serial=serial,
+                    pass_type=pass_type,
+                    program_id=program_id,
+                    push_token=token,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    return tokens
+
+
+def change_design(client, merchant, program_id: str) -> str:
+    """PATCH the program's design; the fan-out job's id."""
+    response = client.patch(
+        f"/v1/programs/{program_id}",
+        json={"design": {"background_color": "#202830"}},
+        headers=merchant.auth("owner"),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["pass_updates"]["job_id"]
+
+
 def test_a_stamp_pushes_the_device_which_then_fetches_the_new_pass(client, merchant, apns):
     program = create_program(client, merchant)
     member = enrol(client, program["program_id"])
@@ -247,30 +282,8 @@ def test_a_worker_killed_mid_fan_out_loses_nothing(client, merchant, apns):
     import sys
 
     program = create_program(client, merchant)
-    pass_type = settings().pass_type_identifier
-    now = clock.iso(clock.now())
-    tokens = []
-    with RegistrationItem.batch_write() as batch:
-        for _ in range(2500):
-            serial, token = uuid.uuid4().hex, uuid.uuid4().hex * 2
-            tokens.append(token)
-            batch.save(
-                RegistrationItem(
-                    uuid.uuid4().hex,
-                    f"{pass_type}#{serial}",
-                    serial=serial,
-                    pass_type=pass_type,
-                    program_id=program["program_id"],
-                    push_token=token,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    job_id = client.patch(
-        f"/v1/programs/{program['program_id']}",
-        json={"design": {"background_color": "#445566"}},
-        headers=merchant.auth("owner"),
-    ).json()["pass_updates"]["job_id"]
+    tokens = register_devices(program["program_id"], 2500)
+    job_id = change_design(client, merchant, program["program_id"])
     worker = subprocess.Popen(
         [
             sys.executable,

@@ -9,18 +9,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections import Counter
 
 import pytest
 
-from chalicelib import clock
-from chalicelib.config import settings
 from chalicelib.push import delivery
-from chalicelib.store.models import RegistrationItem
 from tests.e2e import test_push
 from tests.e2e.helpers import create_program
-from tests.e2e.test_push import deliver_all
+from tests.e2e.test_push import change_design, deliver_all, register_devices
 
 apns = test_push.apns  # the fixture: a local APNs peer, the service pointed at it
 
@@ -30,41 +26,6 @@ PAGE = 150
 @pytest.fixture
 def small_pages(monkeypatch):
     monkeypatch.setattr(delivery, "FANOUT_PAGE", PAGE)
-
-
-def register_devices(program_id: str, count: int) -> list[str]:
-    """`count` devices registered for the program's passes; their push tokens."""
-    pass_type = settings().pass_type_identifier
-    now = clock.iso(clock.now())
-    tokens = []
-    with RegistrationItem.batch_write() as batch:
-        for _ in range(count):
-            serial, token = uuid.uuid4().hex, uuid.uuid4().hex * 2
-            tokens.append(token)
-            batch.save(
-                RegistrationItem(
-                    uuid.uuid4().hex,
-                    f"{pass_type}#{serial}",
-                    serial=serial,
-                    pass_type=pass_type,
-                    program_id=program_id,
-                    push_token=token,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    return tokens
-
-
-def change_design(client, merchant, program_id: str) -> str:
-    """PATCH the program's design; the fan-out job's id."""
-    response = client.patch(
-        f"/v1/programs/{program_id}",
-        json={"design": {"background_color": "#202830"}},
-        headers=merchant.auth("owner"),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["pass_updates"]["job_id"]
 
 
 def job_of(client, merchant, job_id: str) -> dict:
