@@ -2,7 +2,7 @@
 
 Twelve symbols of Crockford's base32 (digits and letters without I, L, O and U,
 so nothing reads as something else): eleven carry 55 random bits, the twelfth is a
-check symbol. Shown in groups of four ("7KQ2 M9XD 4HTR"); read back in either case,
+check symbol. Shown in groups of four ("79ZH 5JF4 P1EB"); read back in either case,
 with or without spaces or dashes, and with O taken as 0 and I or L as 1.
 
 The check symbol is Damm's algorithm over the field of 32 elements: the quasigroup
