@@ -61,6 +61,23 @@ def test_each_member_gets_their_own_card_number(client, merchant):
     assert len(numbers) == 5
 
 
+def test_a_number_already_held_in_the_merchant_is_drawn_again(client, merchant, monkeypatch):
+    program = create_program(client, merchant)
+    first = enrol(client, program["program_id"])
+    fresh = unknown_number()
+    draws = iter([first["card_number"], fresh])
+    monkeypatch.setattr(members, "_new_card_number", lambda: next(draws))
+
+    second = enrol(client, program["program_id"])
+
+    assert second["card_number"] == fresh
+    assert (
+        scan(client, merchant, card_number=first["card_number"]).json()["member_id"]
+        == (first["member_id"])
+    )
+    assert scan(client, merchant, card_number=fresh).json()["member_id"] == second["member_id"]
+
+
 def test_a_barista_finds_a_member_by_the_card_number_typed_as_the_pass_shows_it(client, merchant):
     program = create_program(client, merchant)
     enrolled = enrol(client, program["program_id"])
