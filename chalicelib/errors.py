@@ -45,6 +45,10 @@ class UnknownBarcode(NotFound):
     code = "unknown_barcode"
 
 
+class UnknownCardNumber(NotFound):
+    code = "unknown_card_number"
+
+
 class Conflict(LoyaltyError):
     http_status, code = 409, "conflict"
 
@@ -87,6 +91,12 @@ class Invalid(LoyaltyError):
         self.field = field
 
 
+class InvalidCardNumber(Invalid):
+    """Not a card number at all (a typo the check symbol catches): no lookup was made."""
+
+    code = "invalid_card_number"
+
+
 class TooManyRequests(LoyaltyError):
     http_status, code = 429, "too_many_requests"
 
@@ -101,3 +111,7 @@ class TooManyAttempts(TooManyRequests):
 
 class ScanLimit(TooManyRequests):
     code = "scan_limit"
+
+
+class TooManyMisses(TooManyRequests):
+    code = "too_many_misses"

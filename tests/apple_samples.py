@@ -27,6 +27,7 @@ SAMPLE = PassContent(
     tier=None,
     rewards=(),
     barcode="LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ",
+    card_number="79ZH 5JF4 P1EB",
     web_service_url="https://loyalty.example.org/apple",
     authentication_token="a-token-of-at-least-16-characters",
     program_url="https://loyalty.example.org/v1/programs/p1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -10,11 +11,18 @@ from functools import partial
 from typing import Any
 
 from chalicelib import clock, ids
-from chalicelib.domain import barcode, expiry, ledger
+from chalicelib.domain import barcode, card_number, expiry, ledger
 from chalicelib.domain.ledger import Card, Moment
-from chalicelib.errors import Conflict, NotFound, UnknownBarcode
+from chalicelib.errors import (
+    Conflict,
+    InvalidCardNumber,
+    NotFound,
+    TooManyMisses,
+    UnknownBarcode,
+    UnknownCardNumber,
+)
 from chalicelib.secrets import secrets
-from chalicelib.services import pass_tokens
+from chalicelib.services import pass_tokens, throttle
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
@@ -31,6 +39,13 @@ from chalicelib.store.models import MemberItem, ProgramItem, StatItem, UniqueIte
 # Statistics are split over shards so that no counter item is hot (docs/data-model.md).
 STAT_SHARDS = 8
 ERASE_ATTEMPTS = 5
+# Card numbers typed at the counter that find no card, per staff account per minute.
+# A barista's typos are caught by the check symbol and never count; a guesser gets
+# 30 tries a minute at 2^55 numbers (docs/data-model.md).
+CARD_MISSES = throttle.Throttle("card-miss", 30, 60)
+# Draws of a card number before giving up: one collides with the merchant's existing
+# numbers with a chance of members / 2^55.
+CARD_NUMBER_DRAWS = 5
 
 
 def normalise_email(email: str) -> str:
@@ -39,6 +54,19 @@ def normalise_email(email: str) -> str:
 
 def enrolment_key(program_id: str, email: str) -> str:
     return f"enrol#{program_id}#{email}"
+
+
+def card_key(merchant_id: str, number: str) -> str:
+    """The claim that makes a card number unique within a merchant and finds its member."""
+    return f"card#{merchant_id}#{number}"
+
+
+def _card_claim(member: MemberItem) -> UniqueItem:
+    return UniqueItem(card_key(member.merchant_id, member.card_number), owner_id=member.member_id)
+
+
+def _new_card_number() -> str:
+    return card_number.generate(os.urandom(card_number.RANDOM_BYTES))
 
 
 def member_view(member: MemberItem, now: datetime | None = None) -> dict[str, Any]:
@@ -53,6 +81,7 @@ def member_view(member: MemberItem, now: datetime | None = None) -> dict[str, An
         "member_id": member.member_id,
         "program_id": member.program_id,
         "name": member.name,
+        "card_number": member.card_number,
         "balances": {"stamps": int(member.stamps), "points": int(member.points)},
         "tier": member.tier,
         "rewards": rewards,
@@ -79,9 +108,10 @@ def enrol(
 ) -> Enrolment:
     """Enrol a member; the same email in the same program returns the existing member.
 
-    The email claim, the member, its welcome gift (a ledger entry), the pass
-    update and the day's statistics are one transaction on the condition that the
-    claim is new, so two racing enrolments give one member.
+    The email claim, the card number's claim, the member, its welcome gift (a
+    ledger entry), the pass update and the day's statistics are one transaction on
+    the condition that both claims are new, so two racing enrolments give one
+    member, and a card number already held in the merchant is drawn again.
     """
     program_item = load_program(program_id)
     program = program_of(program_item)
@@ -136,6 +166,7 @@ def enrol(
             condition=UniqueItem.key.does_not_exist(),
             name="claim",
         )
+        tx.save(_card_claim(member), condition=UniqueItem.key.does_not_exist(), name="card")
         tx.save(member, condition=MemberItem.member_id.does_not_exist())
         pass_outbox(tx, member, 1, "enrolment", moment)
         shard = f"{program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
@@ -146,15 +177,20 @@ def enrol(
         if entry is not None:
             tx.save(entry)
 
-    try:
-        transact.write(build)
-    except transact.Cancelled as exc:
-        if "claim" in exc.failed or exc.conflict:
-            winner = _claimed_member(key)
-            if winner is not None:
-                return Enrolment(winner, created=False)
-        raise
-    return Enrolment(member, created=True)
+    for _ in range(CARD_NUMBER_DRAWS):
+        member.card_number = _new_card_number()
+        try:
+            transact.write(build)
+        except transact.Cancelled as exc:
+            if "claim" in exc.failed or exc.conflict:
+                winner = _claimed_member(key)
+                if winner is not None:
+                    return Enrolment(winner, created=False)
+            if exc.failed == {"card"}:
+                continue
+            raise
+        return Enrolment(member, created=True)
+    raise Conflict("No free card number was found: try the enrolment again.")
 
 
 def _claimed_member(key: str) -> MemberItem | None:
@@ -187,7 +223,90 @@ def scan(principal: Principal, code: str) -> MemberItem:
         raise unknown from exc
     if member.erased:
         raise unknown
+    return with_card_number(member)
+
+
+def find_by_card_number(principal: Principal, typed: str) -> MemberItem:
+    """The member whose card number a barista typed from the pass.
+
+    Raises InvalidCardNumber for what the check symbol shows to be a typo (no
+    lookup, not counted), UnknownCardNumber when no live card of the merchant has
+    the number, and TooManyMisses once the account has had CARD_MISSES' share of
+    unknown numbers this minute: then even a right number waits, or guessing
+    would go on learning which numbers exist.
+    """
+    number = card_number.parse(typed)
+    if number is None:
+        raise InvalidCardNumber(
+            "This is not a card number: check each character against the pass.",
+            field="card_number",
+        )
+    # Counted before the lookup and given back on a hit (services.throttle), so that
+    # guesses sent all at once are counted as strictly as one after another.
+    counted = CARD_MISSES.count(principal.staff_id)
+    if counted is None:
+        raise TooManyMisses(
+            "Too many unknown card numbers from this account: wait, or scan the QR code.",
+            retry_after=CARD_MISSES.retry_after(),
+        )
+    member = _card_holder(principal.merchant_id, number)
+    if member is None:
+        # The same answer for a number never issued, another merchant's and an erased card's.
+        raise UnknownCardNumber("No card of this merchant has this number.")
+    throttle.uncount(counted)
     return member
+
+
+def _card_holder(merchant_id: str, number: str) -> MemberItem | None:
+    claim = db.fetch(UniqueItem, card_key(merchant_id, number))
+    if claim is None:
+        return None
+    member = db.fetch_owned(MemberItem, claim.owner_id, merchant_id)
+    return None if member is None or member.erased else member
+
+
+def with_card_number(member: MemberItem) -> MemberItem:
+    """The member with a card number: one enrolled before card numbers gets one now.
+
+    The number's claim, the member (on its version, and on having none yet) and a
+    pass update are one transaction, so the phones get a pass that shows it. Two
+    tills reading the card at once give it one number: the loser reads the
+    winner's. An erased member gets none.
+    """
+    for _ in range(CARD_NUMBER_DRAWS):
+        if member.card_number or member.erased:
+            return member
+        number = _new_card_number()
+        try:
+            transact.write(
+                partial(_assign_card_number, member, number, moment_for(member.merchant_id))
+            )
+        except transact.Cancelled:
+            # Another till gave it one, a stamp moved its version, or the number was taken.
+            member = MemberItem.get(member.member_id, consistent_read=True)
+            continue
+        return MemberItem.get(member.member_id, consistent_read=True)
+    raise Conflict("The card is busy right now: try again.")
+
+
+def _assign_card_number(
+    member: MemberItem, number: str, moment: Moment, tx: transact.Write
+) -> None:
+    version = int(member.version)
+    claim = UniqueItem(card_key(member.merchant_id, number), owner_id=member.member_id)
+    tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="card")
+    tx.update(
+        member,
+        actions=[
+            MemberItem.card_number.set(number),
+            MemberItem.version.set(version + 1),
+            MemberItem.updated_at.set(moment.iso),
+            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+        ],
+        condition=(MemberItem.version == version) & MemberItem.card_number.does_not_exist(),
+        name="member",
+    )
+    pass_outbox(tx, member, version + 1, "card_number", moment)
 
 
 def program_members(

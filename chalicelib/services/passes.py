@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.domain import expiry
+from chalicelib.domain import card_number, expiry
 from chalicelib.domain.program import Program
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services.members import member_view
@@ -97,6 +97,7 @@ def content(member: MemberItem, program: Program, merchant: MerchantItem) -> Pas
         tier=member.tier,
         rewards=tuple((r["reward_id"], r["name"], r["expires_at"]) for r in view["rewards"]),
         barcode=_barcode(member),
+        card_number=card_number.display(member.card_number) if member.card_number else None,
         web_service_url=f"{config.public_base_url}/apple",
         authentication_token=auth_token(member.member_id),
         program_url=f"{config.public_base_url}/v1/programs/{member.program_id}",

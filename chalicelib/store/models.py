@@ -223,6 +223,10 @@ class MemberItem(Model):
     # (max(now, previous + 1)): HTTP dates have one-second granularity, and two
     # changes within one second must not look like one to If-Modified-Since.
     pass_second = NumberAttribute(default=0)
+    # The short number under the QR code (domain.card_number), claimed in `uniques` as
+    # `card#<merchant_id>#<number>`; absent on members enrolled before card numbers
+    # until a staff read gives them one (services.members.with_card_number).
+    card_number = UnicodeAttribute(null=True)
     # sha256 of the Apple pass's authenticationToken (the token itself is derived
     # from a secret when a pass is built, never stored).
     apple_token_hash = UnicodeAttribute(null=True)
@@ -345,13 +349,14 @@ class OutboxItem(Model):
 
 
 class LoginAttemptItem(Model):
-    """Failed sign-ins per account and per address, for the lock-out."""
+    """Attempts counted per subject per window (services.throttle): failed sign-ins per
+    account and per address, card-number misses per staff account."""
 
     class Meta:
         table_name = "login_attempts"  # prefixed by store.db.bind
         billing_mode = "PAY_PER_REQUEST"
 
-    key = UnicodeAttribute(hash_key=True)  # email#... or ip#...
+    key = UnicodeAttribute(hash_key=True)  # email#..., ip#... or card-miss#...
     failures = NumberAttribute(default=0)
     window_start = NumberAttribute()
     expires_at = TTLAttribute()

@@ -38,6 +38,7 @@ def enrol(call: Call, program_id: str) -> object:
     payload = {
         "member_id": enrolment.member.member_id,
         "barcode": enrolment.barcode,
+        "card_number": enrolment.member.card_number,
         "member": members.member_view(enrolment.member),
         "passes": {
             "apple_url": pass_tokens.download_url(enrolment.member.member_id),
@@ -50,13 +51,15 @@ def enrol(call: Call, program_id: str) -> object:
 @api.route(
     "/v1/scans",
     "POST",
-    summary="Resolve a scanned barcode to its member",
+    summary="Resolve a scanned barcode or a typed card number to its member",
     role=Role.barista,
     body=ScanIn,
     response=MemberView,
-    errors=(404,),
+    errors=(404, 429),
 )
 def scan(call: Call) -> dict:
+    if call.body.card_number is not None:
+        return members.member_view(members.find_by_card_number(call.me, call.body.card_number))
     return members.member_view(members.scan(call.me, call.body.barcode))
 
 
@@ -82,7 +85,7 @@ def find_members(call: Call) -> dict:
     errors=(404,),
 )
 def get_member(call: Call, member_id: str) -> dict:
-    member = members.load_member(call.me, member_id)
+    member = members.with_card_number(members.load_member(call.me, member_id))
     return members.member_view(member)
 
 

@@ -223,6 +223,10 @@ class MemberView(_Schema):
     member_id: str
     program_id: str
     name: str | None
+    card_number: str | None = Field(
+        description="The 12-symbol number under the QR code; null only for a member enrolled "
+        "before card numbers, until a staff read gives them one"
+    )
     balances: Balances
     tier: str | None
     rewards: list[RewardOut]
@@ -252,6 +256,7 @@ class Passes(_Schema):
 class EnrolmentOut(_Schema):
     member_id: str
     barcode: str
+    card_number: str = Field(description="The number under the QR code, typed at the counter")
     member: MemberView
     passes: Passes
 
@@ -261,7 +266,19 @@ class MemberSearch(_Schema):
 
 
 class ScanIn(_In):
-    barcode: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    """The QR code's string as the camera read it, or the card number as typed: one of them."""
+
+    barcode: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    card_number: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        default=None,
+        description="As shown under the QR code; any case, spaces and dashes ignored",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScanIn:
+        if (self.barcode is None) == (self.card_number is None):
+            raise ValueError("send either barcode or card_number")
+        return self
 
 
 # --- the ledger --------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from chalicelib.domain import card_number
 from tests.browser.conftest import check_accessibility, create_program, enrol, screenshot
 from tests.conftest import Merchant, make_merchant
 
@@ -58,6 +59,29 @@ def test_a_barista_types_a_code_and_stamps_the_card(
     assert len(stamp_transactions(base_url, merchant, member["member_id"])) == 1
     screenshot(page, "counter-member")
     check_accessibility(page, axe_source, "counter-member")
+
+
+def test_a_barista_types_the_card_number_the_pass_shows(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "number@example.com", name="Nia Number")
+    sign_in(page, merchant, "barista")
+
+    find_by_code(page, card_number.display(member["card_number"]).lower())
+
+    page.get_by_role("heading", name="Nia Number · Blue Bean Coffee").wait_for()
+    page.get_by_text("1 / 8 stamps").wait_for()
+
+
+def test_a_mistyped_card_number_shows_the_api_message(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "typo@example.com")
+    number = member["card_number"]
+    sign_in(page, merchant, "barista")
+
+    find_by_code(page, ("1" if number[0] != "1" else "2") + number[1:])
+
+    page.get_by_text("This is not a card number", exact=False).wait_for()
+    assert page.locator("#member").is_hidden()
 
 
 def test_a_barista_finds_a_member_by_email(page, base_url: str, shop) -> None:

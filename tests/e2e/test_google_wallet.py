@@ -12,6 +12,7 @@ from google.auth import jwt as google_jwt
 
 from chalicelib import clock
 from chalicelib.config import settings
+from chalicelib.domain import card_number
 from chalicelib.push import delivery
 from chalicelib.services import google_wallet
 from chalicelib.web import google as google_web
@@ -98,6 +99,17 @@ def test_the_class_and_the_object_reach_google_with_the_balance(client, merchant
     assert stored["loyaltyPoints"]["balance"]["string"] == "7 / 10"
     assert stored["barcode"]["value"] == member["barcode"]
     assert not [r for r in google.api_requests() if r.method == "PUT"]
+
+
+def test_the_object_at_google_shows_the_card_number_under_the_qr_code(client, merchant, google):
+    program = create_program(client, merchant)
+    member = enrol(client, program["program_id"])
+
+    deliver_all()
+
+    stored = google.objects[f"{ISSUER}.{member['member_id']}"]
+    assert stored["barcode"]["value"] == member["barcode"]
+    assert stored["barcode"]["alternateText"] == card_number.display(member["card_number"])
 
 
 def test_a_burst_of_stamps_is_one_update_at_google(client, merchant, google):

@@ -284,6 +284,8 @@ def _stamp_card(client: httpx.Client, merchant: Merchant) -> tuple[str, dict, Ph
 
     scanned = client.post("/v1/scans", json={"barcode": first["barcode"]}, headers=barista)
     assert scanned.status_code == 200, scanned.text
+    typed = client.post("/v1/scans", json={"card_number": first["card_number"]}, headers=barista)
+    assert typed.status_code == 200, typed.text
     assert client.get(f"/v1/members/{member_id}", headers=barista).status_code == 200
     found = client.get("/v1/members", params={"email": email}, headers=barista)
     assert [m["member_id"] for m in found.json()["items"]] == [member_id]

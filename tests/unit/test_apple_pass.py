@@ -272,8 +272,15 @@ def test_the_barcode_is_a_qr_code_in_the_barcodes_array():
     assert barcode["format"] == "PKBarcodeFormatQR"
     assert barcode["message"] == "LY1ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJ"
     assert barcode["messageEncoding"] == "iso-8859-1"
-    assert barcode["altText"] == "LY1ABCD…GHIJ"
+    assert barcode["altText"] == "79ZH 5JF4 P1EB"
     assert "barcode" not in document
+
+
+def test_a_pass_without_a_card_number_shows_no_text_under_the_qr_code():
+    document = pass_json(stamp_card(card_number=None))
+
+    (barcode,) = document["barcodes"]
+    assert "altText" not in barcode
 
 
 def test_pass_json_is_plain_json():

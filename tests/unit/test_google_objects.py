@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from chalicelib import ids
+from chalicelib.domain import card_number
 from chalicelib.wallet.google.objects import hex_colour, loyalty_class, loyalty_object
 
 ISSUER = "3388000000000000001"
@@ -33,6 +36,7 @@ def member(**changes):
         "member_id": ids.new_id(),
         "program_id": ids.new_id(),
         "name": "Ada Lovelace",
+        "card_number": card_number.generate(os.urandom(card_number.RANDOM_BYTES)),
         "balances": {"stamps": 7, "points": 0},
         "tier": None,
         "rewards": [],
@@ -126,12 +130,24 @@ def test_a_stamp_card_object_shows_stamps_out_of_required_and_the_rewards_ready(
         "accountName": "Ada Lovelace",
         "loyaltyPoints": {"label": "Stamps", "balance": {"string": "7 / 10"}},
         "secondaryLoyaltyPoints": {"label": "Rewards ready", "balance": {"int": 2}},
-        "barcode": {"type": "QR_CODE", "value": "QR-VALUE", "alternateText": view["member_id"]},
+        "barcode": {
+            "type": "QR_CODE",
+            "value": "QR-VALUE",
+            "alternateText": card_number.display(view["card_number"]),
+        },
         "textModulesData": [
             {"id": "reward-r-1", "header": "Free coffee", "body": "Valid until 2026-12-31"},
             {"id": "reward-r_2", "header": "Free cake", "body": "Ready"},
         ],
     }
+
+
+def test_an_object_without_a_card_number_shows_no_text_under_the_qr_code():
+    view = member(card_number=None)
+
+    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", 10, erased=False)
+
+    assert body["barcode"] == {"type": "QR_CODE", "value": "QR-VALUE"}
 
 
 def test_a_points_object_shows_points_as_an_integer_and_the_tier():

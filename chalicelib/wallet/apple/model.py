@@ -14,8 +14,6 @@ Rgb = tuple[int, int, int]
 
 _HEX = re.compile(r"#([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
 _CSS = re.compile(r"rgb\( *([0-9]{1,3}) *, *([0-9]{1,3}) *, *([0-9]{1,3}) *\)")
-# Shown under the QR code for a barista to read out; the whole barcode is 45 characters.
-_ALT_TEXT_HEAD, _ALT_TEXT_TAIL = 7, 4
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,7 @@ class PassContent:
     tier: str | None
     rewards: tuple[tuple[str, str, str | None], ...]  # (reward_id, name, expires_at ISO)
     barcode: str
+    card_number: str | None  # shown under the QR code, grouped ("79ZH 5JF4 P1EB")
     web_service_url: str
     authentication_token: str
     program_url: str
@@ -75,13 +74,6 @@ def rewards_summary(rewards: tuple[tuple[str, str, str | None], ...]) -> str:
     for _, name, _ in rewards:
         counts[name] = counts.get(name, 0) + 1
     return ", ".join(f"{count} × {name}" for name, count in counts.items())
-
-
-def alt_text(barcode: str) -> str:
-    """The barcode shortened for display: its head and tail are enough to read out."""
-    if len(barcode) <= _ALT_TEXT_HEAD + _ALT_TEXT_TAIL + 1:
-        return barcode
-    return f"{barcode[:_ALT_TEXT_HEAD]}…{barcode[-_ALT_TEXT_TAIL:]}"
 
 
 def pass_json(content: PassContent) -> dict[str, Any]:
@@ -139,15 +131,17 @@ def pass_json(content: PassContent) -> dict[str, Any]:
     }
 
     # Barcodes: https://developer.apple.com/documentation/walletpasses/pass/barcodes-data.dictionary
-    # The `barcodes` array (iOS 9+), not the deprecated single `barcode`.
-    document["barcodes"] = [
-        {
-            "format": "PKBarcodeFormatQR",
-            "message": content.barcode,
-            "messageEncoding": "iso-8859-1",
-            "altText": alt_text(content.barcode),
-        }
-    ]
+    # The `barcodes` array (iOS 9+), not the deprecated single `barcode`. altText is
+    # what a barista types when the camera fails: the card number, which the counter
+    # takes; a pass made before card numbers has none to show.
+    code: dict[str, Any] = {
+        "format": "PKBarcodeFormatQR",
+        "message": content.barcode,
+        "messageEncoding": "iso-8859-1",
+    }
+    if content.card_number:
+        code["altText"] = content.card_number
+    document["barcodes"] = [code]
     return document
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chalicelib.domain import card_number
+
 # https://developers.google.com/wallet/reference/rest/v1/loyaltyclass: "issuer ID.identifier",
 # the identifier made of letters, digits, '.', '_' or '-'. Our ids are base64url, which
 # stays inside that alphabet.
@@ -142,8 +144,10 @@ def loyalty_object(
         body["loyaltyPoints"] = {"label": "Points", "balance": {"int": balances.get("points", 0)}}
     body["secondaryLoyaltyPoints"] = {"label": "Rewards ready", "balance": {"int": len(rewards)}}
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyobject#Barcode
-    # The member id under the code lets staff type it in when the camera fails.
-    body["barcode"] = {"type": "QR_CODE", "value": barcode, "alternateText": member_id}
+    # The card number under the code lets staff type it in when the camera fails.
+    body["barcode"] = {"type": "QR_CODE", "value": barcode}
+    if member.get("card_number"):
+        body["barcode"]["alternateText"] = card_number.display(member["card_number"])
     modules: list[dict] = []
     if not erased and member.get("tier"):
         modules.append({"id": "tier", "header": "Tier", "body": member["tier"]})

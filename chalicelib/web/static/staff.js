@@ -78,9 +78,15 @@ async function call(path, options = {}) {
   }
 }
 
-async function scan(barcode) {
+// What was typed: the card number under the QR code (12 symbols once spaces and
+// dashes are gone; the server reads case and look-alikes), or a pasted barcode.
+function typedCode(text) {
+  return text.replace(/[\s-]/g, "").length <= 12 ? { card_number: text } : { barcode: text };
+}
+
+async function scan(body) {
   $("find-error").textContent = "";
-  const result = await call("/v1/scans", { method: "POST", body: { barcode } });
+  const result = await call("/v1/scans", { method: "POST", body });
   if (result.ok) await showMember(result.data);
   else $("find-error").textContent = errorText(result);
 }
@@ -88,7 +94,7 @@ async function scan(barcode) {
 $("code-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const code = $("code").value.trim();
-  if (code) scan(code);
+  if (code) scan(typedCode(code));
 });
 
 $("email-form").addEventListener("submit", async (event) => {
@@ -170,7 +176,7 @@ $("camera").addEventListener("click", async () => {
       const value = await read();
       if (value && (value !== lastRead.value || Date.now() - lastRead.at > 3000)) {
         lastRead = { value, at: Date.now() };
-        scan(value);
+        scan({ barcode: value });
       }
     } catch { /* a frame that could not be read */ }
     setTimeout(tick, 250);
