@@ -12,7 +12,8 @@ Every change, whatever its kind, goes through `apply`:
                              ledger entry
                              outbox: pass update
                              stats shard       ADD
-                staff_day    the account's day ADD, within its daily stamp cap (not for SYSTEM)
+                staff_day    the account's day ADD, within its daily stamp and points caps
+                             (not for SYSTEM)
                 voided       the entry a void reverses, if not voided yet
     lost race re-read and apply again, a bounded number of times
 
@@ -91,7 +92,8 @@ class Context:
     principal: auth.Principal
     moment: Moment
     transaction_id: str
-    daily_cap: int | None = None
+    daily_stamp_cap: int | None = None
+    daily_points_cap: int | None = None
 
     def new_id(self) -> str:
         return ids.new_id()
@@ -194,9 +196,8 @@ def apply(claims: dict, change: Change) -> Receipt:
             principal=principal,
             moment=moment_for(member.merchant_id, change.at),
             transaction_id=ids.new_id(),
-            daily_cap=int(staff.daily_stamp_cap)
-            if staff is not None and staff.daily_stamp_cap is not None
-            else None,
+            daily_stamp_cap=_cap(staff, "daily_stamp_cap"),
+            daily_points_cap=_cap(staff, "daily_points_cap"),
         )
         outcome = change.rule(context)
         entry = _entry(change, context, outcome)
@@ -258,6 +259,27 @@ def _system(claims: dict) -> auth.Principal:
 
 class _VoidedMeanwhile(Exception):
     """Another void of the same transaction committed first."""
+
+
+def _cap(staff: StaffItem | None, name: str) -> int | None:
+    value = getattr(staff, name, None) if staff is not None else None
+    return int(value) if value is not None else None
+
+
+def _within_cap(attribute: Any, cap: int | None, issued: int) -> Any:
+    """The staff_day condition that keeps the day's total of `attribute` within `cap`.
+
+        day's total before   +  issued   <=  cap
+        (no row yet: 0)
+
+    The day's first request finds no row: it passes only if it fits the cap by
+    itself. `total <= cap - issued` is false on a missing attribute, so a request
+    above the cap alone is refused whether or not the row exists.
+    """
+    if cap is None or issued <= 0:
+        return None
+    within = attribute <= cap - issued
+    return (attribute.does_not_exist() | within) if issued <= cap else within
 
 
 def _result(future: Any) -> Any:
@@ -355,19 +377,22 @@ def _build(
     tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
     if change.system:
         return
-    # [6] the staff member's day, within their daily stamp cap
+    # [6] the staff member's day, within their daily stamp and points caps
     issued = stats.get("stamps_issued", 0) if change.type != "void" else 0
+    points = max(0, outcome.points) if change.type != "void" else 0
     condition = None
-    if context.daily_cap is not None and issued > 0:
-        condition = StaffDayItem.stamps.does_not_exist() | (
-            StaffDayItem.stamps <= context.daily_cap - issued
-        )
+    for part in (
+        _within_cap(StaffDayItem.stamps, context.daily_stamp_cap, issued),
+        _within_cap(StaffDayItem.points, context.daily_points_cap, points),
+    ):
+        if part is not None:
+            condition = part if condition is None else condition & part
     tx.update(
         StaffDayItem(context.principal.staff_id, today),
         actions=[
             StaffDayItem.merchant_id.set(member.merchant_id),
             StaffDayItem.stamps.add(max(0, issued)),
-            StaffDayItem.points.add(max(0, outcome.points) if change.type != "void" else 0),
+            StaffDayItem.points.add(points),
             StaffDayItem.scans.add(1 if change.type in ("stamp", "purchase") else 0),
         ],
         condition=condition,

@@ -96,12 +96,14 @@ def create_staff(
     role: Role,
     location_id: str | None,
     daily_stamp_cap: int | None = None,
+    daily_points_cap: int | None = None,
 ) -> NewAccount:
     """A manager adds baristas; an owner adds anyone."""
     if not may_manage(principal.role, role):
         raise Forbidden(f"A {principal.role.name} cannot create {role.name} accounts.")
     account = _new_staff(principal.merchant_id, email, name, role, location_id)
     account.staff.daily_stamp_cap = daily_stamp_cap
+    account.staff.daily_points_cap = daily_points_cap
     _save_with_email_claim(account)
     return account
 
@@ -167,7 +169,7 @@ def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffIte
     """Rename, move or cap an account this caller manages; a null cap removes it."""
     staff = _managed(principal, staff_id)
     actions = []
-    for field in ("name", "location_id", "daily_stamp_cap"):
+    for field in ("name", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:
             continue
         attribute = getattr(StaffItem, field)

@@ -67,6 +67,7 @@ class StaffItem(Model):
     # password reset) revokes every token at once without a token list.
     tokens_valid_after = NumberAttribute(default=0)
     daily_stamp_cap = NumberAttribute(null=True)
+    daily_points_cap = NumberAttribute(null=True)
     by_merchant = StaffByMerchant()
 
 

@@ -55,6 +55,7 @@ def create_staff(call: Call) -> dict:
         Role.parse(body.role),
         body.location_id,
         daily_stamp_cap=body.daily_stamp_cap,
+        daily_points_cap=body.daily_points_cap,
     )
     return {**staff_out(account.staff), "password": account.password}
 
@@ -106,7 +107,7 @@ def issue_token(call: Call, staff_id: str) -> dict:
 @api.route(
     "/v1/staff/{staff_id}",
     "PATCH",
-    summary="Change a staff account's name, location or daily stamp cap",
+    summary="Change a staff account's name, location or daily caps",
     role=Role.manager,
     body=StaffPatch,
     response=StaffOut,

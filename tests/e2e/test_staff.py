@@ -117,6 +117,7 @@ def test_a_new_account_signs_in_with_the_password_it_was_given(client, merchant)
             "role",
             "location_id",
             "daily_stamp_cap",
+            "daily_points_cap",
         )
     }
     assert member_search_status(client, response.json()["token"]) == 200
@@ -226,6 +227,7 @@ def test_the_list_shows_each_account_without_its_password(client, merchant):
         "role": "barista",
         "location_id": "counter-1",
         "daily_stamp_cap": None,
+        "daily_points_cap": None,
     }
     assert "password" not in response.text
 
