@@ -73,11 +73,20 @@ def staff_email_key(email: str) -> str:
     return f"staff-email#{email}"
 
 
-def issue_token(staff: StaffItem, ttl_seconds: int | None = None) -> tuple[str, int]:
-    """A signed token for `staff`, and its expiry as a Unix time."""
+def issue_token(
+    staff: StaffItem, ttl_seconds: int | None = None, issued_by: dict | None = None
+) -> tuple[str, int]:
+    """A signed token for `staff`, and its expiry as a Unix time.
+
+    `issued_by` is the verified claims of the token that asked for this one (a
+    tablet token): the new token never outlives it, and names it in RFC 8693's
+    `act` claim, which `may_issue_tokens` refuses.
+    """
     config = settings()
     issued = int(time.time())
     expires = issued + (ttl_seconds or config.login_token_seconds)
+    if issued_by is not None:
+        expires = min(expires, int(issued_by["exp"]))
     claims = {
         "sub": staff.staff_id,
         "mid": staff.merchant_id,
@@ -89,6 +98,8 @@ def issue_token(staff: StaffItem, ttl_seconds: int | None = None) -> tuple[str, 
         "aud": config.jwt_audience,
         "iss": config.jwt_issuer,
     }
+    if issued_by is not None:
+        claims["act"] = {"sub": issued_by["sub"]}
     token = jwt.encode(claims, secrets().jwt_private_key, algorithm="ES256")
     return token, expires
 
@@ -112,6 +123,11 @@ def decode_token(token: str) -> dict:
         raise Unauthorized("The token has expired: sign in again.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The token is not valid for this service.") from exc
+
+
+def issued_by_another(claims: dict) -> bool:
+    """A token another account issued (a tablet token), not one a sign-in gave."""
+    return "act" in claims
 
 
 def principal_from(claims: dict, staff: StaffItem | None) -> Principal:

@@ -15,6 +15,7 @@ from chalicelib.services.auth import (
     Principal,
     hash_password,
     issue_token,
+    issued_by_another,
     load_staff,
     new_password,
     staff_email_key,
@@ -23,6 +24,8 @@ from chalicelib.store import transact
 from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
 
 MAX_TABLET_TOKEN_SECONDS = 24 * 3600
+# What an account never changes on itself (it has no route to change its own role).
+SET_BY_ANOTHER = frozenset({"location_id", "daily_stamp_cap", "daily_points_cap"})
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,25 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
         raise NotFound("No such staff account.") from exc
 
 
-def tablet_token(principal: Principal, staff_id: str, ttl_seconds: int) -> tuple[str, int]:
-    """A short-lived token for an account this caller manages (a shop tablet)."""
-    staff = _managed(principal, staff_id)
-    return issue_token(staff, ttl_seconds=min(ttl_seconds, MAX_TABLET_TOKEN_SECONDS))
+def tablet_token(
+    principal: Principal, claims: dict, staff_id: str, ttl_seconds: int
+) -> tuple[str, int]:
+    """A short-lived token for an account below the caller's role (a shop tablet).
+
+    Made by someone above the account, never by the account itself, and only from
+    a token a sign-in gave: a stolen token cannot mint itself (or a co-owner) a
+    longer life, nor chain tablet tokens, and what it mints expires with it.
+    """
+    if issued_by_another(claims):
+        raise Forbidden("A token issued by another account cannot issue tokens: sign in.")
+    staff = load_staff(principal, staff_id)
+    if staff.staff_id == principal.staff_id:
+        raise Forbidden("A token for your own account is issued by someone above you.")
+    if not Role.parse(staff.role) < principal.role:
+        raise Forbidden(f"A {principal.role.name} cannot issue tokens for {staff.role} accounts.")
+    return issue_token(
+        staff, ttl_seconds=min(ttl_seconds, MAX_TABLET_TOKEN_SECONDS), issued_by=claims
+    )
 
 
 def load_merchant(merchant_id: str) -> MerchantItem:
@@ -166,8 +184,15 @@ def load_merchant(merchant_id: str) -> MerchantItem:
 
 
 def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffItem:
-    """Rename, move or cap an account this caller manages; a null cap removes it."""
+    """Rename, move or cap an account this caller manages; a null cap removes it.
+
+    An account may rename itself, never move or uncap itself: that is for someone
+    above it.
+    """
     staff = _managed(principal, staff_id)
+    own = staff.staff_id == principal.staff_id
+    if own and changes.keys() & SET_BY_ANOTHER:
+        raise Forbidden("Your own location and daily caps are set by someone above you.")
     actions = []
     for field in ("name", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:

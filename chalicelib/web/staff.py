@@ -100,7 +100,7 @@ def delete_staff(call: Call, staff_id: str) -> dict:
     errors=(403, 404),
 )
 def issue_token(call: Call, staff_id: str) -> dict:
-    token, expires = staff.tablet_token(call.me, staff_id, call.body.ttl_seconds)
+    token, expires = staff.tablet_token(call.me, call.claims, staff_id, call.body.ttl_seconds)
     return {"token": token, "expires_at": unix_to_iso(expires)}
 
 

@@ -304,9 +304,18 @@ def test_a_token_issued_for_an_account_works_for_that_account(client, merchant):
     assert member_search_status(client, token) == 200
 
 
+def long_token(merchant, role: str, seconds: int = 24 * 3600) -> str:
+    """A token of `role` lasting `seconds`, as a sign-in would give one with a longer shift."""
+    from chalicelib.services import auth
+    from chalicelib.store.models import StaffItem
+
+    return auth.issue_token(StaffItem.get(merchant.staff_ids[role]), ttl_seconds=seconds)[0]
+
+
 def test_a_token_issued_without_a_body_lasts_the_default_time(client, merchant):
     response = client.post(
-        f"/v1/staff/{merchant.staff_ids['barista']}/tokens", headers=merchant.auth("owner")
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        headers=bearer(long_token(merchant, "owner")),
     )
 
     assert response.status_code == 201
@@ -342,6 +351,91 @@ def test_a_barista_cannot_issue_tokens(client, merchant):
     )
 
     assert response.status_code == 403
+
+
+def test_a_token_never_outlives_the_token_that_issued_it(client, merchant):
+    minter = long_token(merchant, "manager", seconds=600)
+    minter_expires = jwt.decode(minter, options={"verify_signature": False})["exp"]
+
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=bearer(minter),
+    )
+
+    assert response.status_code == 201
+    claims = jwt.decode(response.json()["token"], options={"verify_signature": False})
+    assert claims["exp"] <= minter_expires
+    expires = datetime.fromisoformat(response.json()["expires_at"].replace("Z", "+00:00"))
+    assert expires.timestamp() == claims["exp"]
+
+
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_nobody_issues_a_token_for_their_own_account(client, merchant, role):
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids[role]}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=merchant.auth(role),
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_an_owner_cannot_issue_a_token_for_another_owner(client, merchant):
+    other = create_staff(client, merchant, role="owner").json()
+
+    response = client.post(f"/v1/staff/{other['staff_id']}/tokens", headers=merchant.auth("owner"))
+
+    assert response.status_code == 403
+
+
+def test_an_issued_token_cannot_issue_tokens(client, merchant):
+    manager_tablet = client.post(
+        f"/v1/staff/{merchant.staff_ids['manager']}/tokens", headers=merchant.auth("owner")
+    ).json()["token"]
+
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=bearer(manager_tablet),
+    )
+
+    assert response.status_code == 403
+    assert member_search_status(client, manager_tablet) == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"daily_stamp_cap": 10_000}, id="stamp cap"),
+        pytest.param({"daily_stamp_cap": None}, id="stamp cap removed"),
+        pytest.param({"daily_points_cap": None}, id="points cap removed"),
+        pytest.param({"location_id": "counter-9"}, id="location"),
+    ],
+)
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_nobody_changes_their_own_cap_or_location(client, merchant, role, change):
+    response = client.patch(
+        f"/v1/staff/{merchant.staff_ids[role]}", json=change, headers=merchant.auth(role)
+    )
+    listed = client.get("/v1/staff", params={"limit": 100}, headers=merchant.auth("owner"))
+
+    assert response.status_code == 403
+    mine = next(s for s in listed.json()["items"] if s["staff_id"] == merchant.staff_ids[role])
+    assert mine["location_id"] is None
+    assert mine["daily_stamp_cap"] is None
+
+
+def test_an_account_may_rename_itself(client, merchant):
+    response = client.patch(
+        f"/v1/staff/{merchant.staff_ids['manager']}",
+        json={"name": "Mo"},
+        headers=merchant.auth("manager"),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Mo"
 
 
 def test_a_token_for_an_unknown_account_is_not_found(client, merchant):
