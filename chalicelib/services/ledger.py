@@ -52,7 +52,7 @@ from chalicelib.errors import (
     ScanLimit,
 )
 from chalicelib.services import auth
-from chalicelib.services.members import STAT_SHARDS, member_view
+from chalicelib.services.members import STAT_SHARDS, load_member, member_view
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import schedule, transact
@@ -157,12 +157,31 @@ def request_hash(change: Change) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyItem, digest: str) -> Receipt:
+# The member's personal data in an answer. It is never stored in the idempotency
+# record: a replay fills it in from the member read beside the record, so erasure
+# has nothing to scrub there and an erased member's replay is a 404.
+PERSONAL = ("name",)
+
+
+def _stored(body: dict[str, Any]) -> str:
+    member = {k: v for k, v in body["member"].items() if k not in PERSONAL}
+    return json.dumps({**body, "member": member}, separators=(",", ":"))
+
+
+def _replay(
+    record: IdempotencyItem, digest: str, member: MemberItem | None, merchant_id: str
+) -> Receipt:
+    """The first answer again, with the member's personal data as it is now."""
     if record.request_hash != digest:
         raise IdempotencyKeyReused(
             "This idempotency key was used for a different request: use a new key."
         )
-    return Receipt(int(record.status_code), json.loads(record.response))
+    if member is None or member.merchant_id != merchant_id or member.erased:
+        raise NotFound("No such member.")
+    body = json.loads(record.response)
+    live = member_view(member)
+    body["member"] = {**body["member"], **{k: live[k] for k in PERSONAL}}
+    return Receipt(int(record.status_code), body)
 
 
 # --- the one path ------------------------------------------------------------------
@@ -180,11 +199,11 @@ def apply(claims: dict, change: Change) -> Receipt:
         staff = _result(staff_f) if staff_f is not None else None
         principal = _system(claims) if change.system else auth.principal_from(claims, staff)
         record = _result(record_f)
+        member = _result(member_f)
         if record is not None:
-            return _replay(record, digest)
+            return _replay(record, digest, member, principal.merchant_id)
         if principal.role < change.min_role:
             raise Forbidden(f"This needs the {change.min_role.name} role or above.")
-        member = _result(member_f)
         if member is None or member.merchant_id != principal.merchant_id or member.erased:
             raise NotFound("No such member.")
         program_item, program = cached_program(member.program_id)
@@ -224,7 +243,8 @@ def apply(claims: dict, change: Change) -> Receipt:
             failed = exc.failed
             if "idempotency" in failed:
                 # A twin with the same key won the race: answer as it did.
-                return _replay(IdempotencyItem.get(key, consistent_read=True), digest)
+                record = IdempotencyItem.get(key, consistent_read=True)
+                return _replay(record, digest, member, principal.merchant_id)
             if "program" in failed:
                 forget_program(member.program_id)
                 continue
@@ -333,7 +353,7 @@ def _build(
             key,
             request_hash=digest,
             status_code=receipt.status,
-            response=json.dumps(receipt.body, separators=(",", ":")),
+            response=_stored(receipt.body),
             created_at=moment.iso,
             expires_at=moment.now + timedelta(days=settings().idempotency_days),
         ),
@@ -504,10 +524,11 @@ def void_transaction(claims: dict, transaction_id: str, key: str | None, body: d
     """Reverse a transaction; voiding it again answers with the first void."""
     original = find_transaction(claims["mid"], transaction_id)
     if original.voided and original.voided_by:
-        _live_principal(claims, Role.manager)
-        # Voided already (perhaps under another key): a no-op showing that void.
+        principal = _live_principal(claims, Role.manager)
+        # Voided already (perhaps under another key): a no-op showing that void,
+        # unless the member was erased since.
         void_entry = find_transaction(claims["mid"], original.voided_by)
-        member = MemberItem.get(original.member_id, consistent_read=True)
+        member = load_member(principal, original.member_id)
         return Receipt(
             200,
             {
