@@ -16,11 +16,12 @@ from chalicelib.services.auth import (
     hash_password,
     issue_token,
     issued_by_another,
+    legacy_staff_email_key,
     load_staff,
     new_password,
     staff_email_key,
 )
-from chalicelib.store import transact
+from chalicelib.store import db, transact
 from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
 
 MAX_TABLET_TOKEN_SECONDS = 24 * 3600
@@ -54,8 +55,15 @@ def _new_staff(
 
 
 def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = None) -> None:
+    """Save the account and its email's claim within its merchant, in one transaction.
+
+    The same email at another merchant is no conflict: it is another account of the
+    same person (sign-in tells them apart by password).
+    """
     staff = account.staff
-    claim = UniqueItem(staff_email_key(staff.email), owner_id=staff.staff_id)
+    if _legacy_claim_owner(staff.merchant_id, staff.email) is not None:
+        raise AlreadyExists("A staff account with this email already exists.")
+    claim = UniqueItem(staff_email_key(staff.merchant_id, staff.email), owner_id=staff.staff_id)
 
     def build(tx: transact.Write) -> None:
         tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="email")
@@ -69,6 +77,20 @@ def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = 
         if "email" in exc.failed or exc.conflict:
             raise AlreadyExists("A staff account with this email already exists.") from exc
         raise
+
+
+def _legacy_claim_owner(merchant_id: str, email: str) -> StaffItem | None:
+    """The live account of this merchant holding the email's global claim, if any.
+
+    Accounts made before claims were per merchant hold a global one instead, which
+    the per-merchant claim's condition cannot see. Those claims are no longer made,
+    so reading one before the transaction leaves no race.
+    """
+    claim = db.fetch(UniqueItem, legacy_staff_email_key(email))
+    owner = db.fetch(StaffItem, claim.owner_id) if claim is not None else None
+    if owner is None or owner.merchant_id != merchant_id or owner.status != "active":
+        return None
+    return owner
 
 
 def check_timezone(name: str) -> str:
@@ -135,6 +157,9 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
     staff = _managed(principal, staff_id)
     if staff.staff_id == principal.staff_id and principal.role == Role.owner:
         raise Forbidden("An owner cannot delete their own account.")
+    legacy = db.fetch(UniqueItem, legacy_staff_email_key(staff.email))
+    if legacy is not None and legacy.owner_id != staff.staff_id:
+        legacy = None  # another merchant's account's claim: not ours to free
 
     def build(tx: transact.Write) -> None:
         tx.update(
@@ -146,7 +171,9 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
             ],
             condition=StaffItem.status == "active",
         )
-        tx.delete(UniqueItem(staff_email_key(staff.email)))
+        tx.delete(UniqueItem(staff_email_key(staff.merchant_id, staff.email)))
+        if legacy is not None:
+            tx.delete(legacy, condition=UniqueItem.owner_id == staff.staff_id)
 
     try:
         transact.write(build)

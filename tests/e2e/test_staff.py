@@ -135,12 +135,55 @@ def test_an_email_already_in_use_is_a_conflict(client, merchant):
     assert listed_ids(client, merchant) == {*merchant.staff_ids.values(), first.json()["staff_id"]}
 
 
-def test_an_email_of_another_merchants_account_is_a_conflict_too(client, merchant, other_merchant):
-    # Sign-in is by email alone, so an email names one account across all merchants.
-    response = create_staff(client, other_merchant, email=merchant.emails["barista"])
+def test_an_email_of_another_merchants_account_is_given_like_a_free_one(
+    client, merchant, other_merchant
+):
+    # Emails are unique per merchant: a refusal here would tell one merchant who
+    # works for another.
+    taken = create_staff(client, other_merchant, email=merchant.emails["barista"])
+    free = create_staff(client, other_merchant, email=new_email())
 
-    assert response.status_code == 409
-    assert listed_ids(client, other_merchant) == set(other_merchant.staff_ids.values())
+    assert (taken.status_code, free.status_code) == (201, 201)
+    assert taken.json().keys() == free.json().keys()
+    assert taken.json()["merchant_id"] == other_merchant.merchant_id
+    assert listed_ids(client, other_merchant) == {
+        *other_merchant.staff_ids.values(),
+        taken.json()["staff_id"],
+        free.json()["staff_id"],
+    }
+
+
+def test_a_person_with_accounts_at_two_merchants_signs_in_to_each_with_its_password(
+    client, merchant, other_merchant
+):
+    email = new_email("two-cafes")
+    here = create_staff(client, merchant, email=email).json()
+    there = create_staff(client, other_merchant, email=email.upper(), role="manager").json()
+
+    first = login(client, email, here["password"])
+    second = login(client, email, there["password"])
+    wrong = login(client, email, "not-" + here["password"])
+
+    assert first.status_code == 200
+    assert first.json()["staff"]["staff_id"] == here["staff_id"]
+    assert first.json()["staff"]["merchant_id"] == merchant.merchant_id
+    assert second.status_code == 200
+    assert second.json()["staff"]["staff_id"] == there["staff_id"]
+    assert second.json()["staff"]["merchant_id"] == other_merchant.merchant_id
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_deleting_one_merchants_account_leaves_the_others_sign_in(client, merchant, other_merchant):
+    email = new_email("two-cafes")
+    here = create_staff(client, merchant, email=email).json()
+    there = create_staff(client, other_merchant, email=email).json()
+
+    deleted = client.delete(f"/v1/staff/{here['staff_id']}", headers=merchant.auth("owner"))
+
+    assert deleted.status_code == 204
+    assert login(client, email, here["password"]).status_code == 401
+    assert login(client, email, there["password"]).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -535,3 +578,37 @@ def test_an_owner_deletes_another_owner(client, merchant):
 
     assert response.status_code == 204
     assert second["staff_id"] not in listed_ids(client, merchant)
+
+
+def as_made_before_per_merchant_emails(staff: dict) -> None:
+    """Give an account the global email claim accounts held before claims were per merchant."""
+    from chalicelib.services import auth
+    from chalicelib.store.models import UniqueItem
+
+    UniqueItem(auth.staff_email_key(staff["merchant_id"], staff["email"])).delete()
+    UniqueItem(auth.legacy_staff_email_key(staff["email"]), owner_id=staff["staff_id"]).save()
+
+
+def test_an_email_held_by_an_older_account_of_the_merchant_is_still_a_conflict(
+    client, merchant, other_merchant
+):
+    older = create_staff(client, merchant).json()
+    as_made_before_per_merchant_emails(older)
+
+    again = create_staff(client, merchant, email=older["email"])
+    elsewhere = create_staff(client, other_merchant, email=older["email"])
+
+    assert again.status_code == 409
+    assert elsewhere.status_code == 201
+    assert login(client, older["email"], older["password"]).status_code == 200
+
+
+def test_deleting_an_older_account_frees_its_email(client, merchant):
+    older = create_staff(client, merchant).json()
+    as_made_before_per_merchant_emails(older)
+
+    deleted = client.delete(f"/v1/staff/{older['staff_id']}", headers=merchant.auth("owner"))
+    again = create_staff(client, merchant, email=older["email"])
+
+    assert deleted.status_code == 204
+    assert again.status_code == 201
