@@ -67,7 +67,7 @@ class Enrolment:
 
     @property
     def barcode(self) -> str:
-        return barcode.sign(self.member.member_id, secrets().barcode_key)
+        return barcode.sign(self.member.member_id, secrets().key("barcode"))
 
 
 def enrol(
@@ -181,7 +181,7 @@ def scan(principal: Principal, code: str) -> MemberItem:
     # One answer for forged, foreign and closed cards alike: the message must not
     # tell another merchant's staff that a barcode is genuine.
     unknown = UnknownBarcode("This barcode is not a card of this merchant.")
-    member_id = barcode.verify(code, secrets().barcode_key)
+    member_id = barcode.verify(code, *secrets().keys("barcode"))
     if member_id is None:
         raise unknown
     try:
