@@ -1,4 +1,4 @@
-"""Staff abuse controls: a per-account daily stamp cap, and alerts on unusual stamping."""
+"""Staff abuse controls: per-account daily stamp and points caps, and alerts on unusual stamping."""
 
 from __future__ import annotations
 
