@@ -1,11 +1,13 @@
-"""`python -m deploy policy|resources|service-secret`: what `make package` runs.
+"""`python -m deploy policy|resources|service-secret|...`: what `make package` runs.
 
 - `policy --stage S [--check]`: write `.chalice/policy-S.json` (or fail if stale).
 - `resources --stage S --out F`: the template merged into `chalice package`'s.
 - `slim --stage S`: trim and precompile `build/S/deployment.zip` (deploy/slim.py).
 - `smoke --stage S`: run that zip's handlers as Lambda would (deploy/smoke.py).
-- `service-secret`: a fresh JWT key and barcode key as the service secret's JSON,
-  to pipe into `aws secretsmanager put-secret-value` (docs/deploy.md).
+- `service-secret`: a fresh JWT key, root key and Apple pass key as the service
+  secret's JSON, to pipe into `aws secretsmanager put-secret-value` (docs/deploy.md).
+- `rotate-service-secret`: the service secret's JSON read on stdin, with a new root
+  key (the old one kept for checking) and Apple's key pinned (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -71,6 +73,13 @@ def service_secret(_: argparse.Namespace) -> int:
     return 0
 
 
+def rotate_service_secret(_: argparse.Namespace) -> int:
+    from chalicelib.secrets import rotated_values
+
+    sys.stdout.write(json.dumps(rotated_values(json.load(sys.stdin))))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploy")
     commands = parser.add_subparsers(required=True)
@@ -90,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     command.set_defaults(func=smoke_package)
     command = commands.add_parser("service-secret", help="print a fresh service secret")
     command.set_defaults(func=service_secret)
+    command = commands.add_parser(
+        "rotate-service-secret", help="rotate the root key of the secret read on stdin"
+    )
+    command.set_defaults(func=rotate_service_secret)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -38,7 +38,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
 }
 # Indexes are only ever queried.
 INDEX_QUERIES: dict[str, tuple[str, ...]] = {
-    "staff": ("by_merchant",),
+    "staff": ("by_email", "by_merchant"),
     "programs": ("by_merchant",),
     "members": ("by_birthday", "by_email", "by_expiry_due", "by_program", "by_tier_due"),
     "transactions": ("by_id",),

@@ -78,7 +78,10 @@ def _merchant(seed_key: str, name: str, timezone: str) -> str:
 
 
 def _staff(merchant_id: str, email: str, name: str, role: Role, password: str) -> StaffItem:
-    owner_id = _claim(auth.staff_email_key(email))
+    # A store seeded before claims were per merchant holds the global one.
+    owner_id = _claim(auth.staff_email_key(merchant_id, email)) or _claim(
+        auth.legacy_staff_email_key(email)
+    )
     if owner_id:
         staff = StaffItem.get(owner_id)
         staff.update(actions=[StaffItem.password_hash.set(auth.hash_password(password))])
@@ -96,7 +99,7 @@ def _staff(merchant_id: str, email: str, name: str, role: Role, password: str) -
         tokens_valid_after=0,
     )
     staff.save()
-    UniqueItem(auth.staff_email_key(email), owner_id=staff.staff_id).save()
+    UniqueItem(auth.staff_email_key(merchant_id, email), owner_id=staff.staff_id).save()
     return staff
 
 

@@ -30,8 +30,9 @@ def sign(member_id: str, key: bytes) -> str:
     return PREFIX + body
 
 
-def verify(barcode: str, key: bytes) -> str | None:
-    """The member id a genuine barcode carries, or None for a forged or altered one."""
+def verify(barcode: str, *keys: bytes) -> str | None:
+    """The member id a barcode signed under any of `keys` carries; None for a forged
+    or altered one. Several keys: a rotated-out key still scans the passes it signed."""
     text = barcode.strip().upper()
     if not text.startswith(PREFIX) or len(text) > 64:
         return None
@@ -48,6 +49,6 @@ def verify(barcode: str, key: bytes) -> str | None:
     ):
         return None
     raw, tag = decoded[:ID_BYTES], decoded[ID_BYTES:]
-    if not hmac.compare_digest(tag, _tag(key, raw)):
+    if not any(hmac.compare_digest(tag, _tag(key, raw)) for key in keys):
         return None
     return id_from_bytes(raw)

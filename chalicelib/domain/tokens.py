@@ -24,11 +24,15 @@ def download_token(member_id: str, expires: int, key: bytes) -> str:
     return f"{expires}.{_b64(_mac(key, 'download', member_id, str(expires))[:18])}"
 
 
-def download_token_valid(token: str, member_id: str, now: int, key: bytes) -> bool:
+def download_token_valid(token: str, member_id: str, now: int, *keys: bytes) -> bool:
+    """Whether `token` opens this member's pass now, signed under any of `keys`."""
     expires_text, _, tag = token.partition(".")
     if not expires_text.isdigit() or len(expires_text) > 12 or int(expires_text) < now:
         return False
-    return hmac.compare_digest(tag, download_token(member_id, int(expires_text), key).split(".")[1])
+    return any(
+        hmac.compare_digest(tag, download_token(member_id, int(expires_text), key).split(".")[1])
+        for key in keys
+    )
 
 
 def pass_auth_token(member_id: str, key: bytes, generation: int = 0) -> str:

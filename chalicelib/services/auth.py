@@ -24,7 +24,7 @@ from chalicelib.secrets import secrets
 from chalicelib.services import throttle
 from chalicelib.services.throttle import Throttle
 from chalicelib.store import db
-from chalicelib.store.models import StaffItem, UniqueItem
+from chalicelib.store.models import StaffItem
 
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -71,15 +71,34 @@ def new_password() -> str:
     return ids.new_id()
 
 
-def staff_email_key(email: str) -> str:
+def staff_email_key(merchant_id: str, email: str) -> str:
+    """The claim that makes an email unique among one merchant's accounts.
+
+    Per merchant, not global: a global claim answered another merchant's
+    "already exists" and so told who works where.
+    """
+    return f"staff-email#{merchant_id}#{email}"
+
+
+def legacy_staff_email_key(email: str) -> str:
+    """The global claim of accounts made before emails were unique per merchant."""
     return f"staff-email#{email}"
 
 
-def issue_token(staff: StaffItem, ttl_seconds: int | None = None) -> tuple[str, int]:
-    """A signed token for `staff`, and its expiry as a Unix time."""
+def issue_token(
+    staff: StaffItem, ttl_seconds: int | None = None, issued_by: dict | None = None
+) -> tuple[str, int]:
+    """A signed token for `staff`, and its expiry as a Unix time.
+
+    `issued_by` is the verified claims of the token that asked for this one (a
+    tablet token): the new token never outlives it, and names it in RFC 8693's
+    `act` claim, which `may_issue_tokens` refuses.
+    """
     config = settings()
     issued = int(time.time())
     expires = issued + (ttl_seconds or config.login_token_seconds)
+    if issued_by is not None:
+        expires = min(expires, int(issued_by["exp"]))
     claims = {
         "sub": staff.staff_id,
         "mid": staff.merchant_id,
@@ -91,6 +110,8 @@ def issue_token(staff: StaffItem, ttl_seconds: int | None = None) -> tuple[str, 
         "aud": config.jwt_audience,
         "iss": config.jwt_issuer,
     }
+    if issued_by is not None:
+        claims["act"] = {"sub": issued_by["sub"]}
     token = jwt.encode(claims, secrets().jwt_private_key, algorithm="ES256")
     return token, expires
 
@@ -114,6 +135,11 @@ def decode_token(token: str) -> dict:
         raise Unauthorized("The token has expired: sign in again.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The token is not valid for this service.") from exc
+
+
+def issued_by_another(claims: dict) -> bool:
+    """A token another account issued (a tablet token), not one a sign-in gave."""
+    return "act" in claims
 
 
 def principal_from(claims: dict, staff: StaffItem | None) -> Principal:
@@ -174,27 +200,38 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
     # Made before the lookup, so that a process's first sign-in pays for it alike
     # for a known and an unknown email.
     dummy_hash = _dummy_hash()
-    staff = _staff_by_email(email)
-    try:
-        _hasher().verify(staff.password_hash if staff else dummy_hash, password)
-        ok = staff is not None and staff.status == "active"
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
+    staff = _signed_in(_staff_by_email(email), password, dummy_hash)
+    if staff is None:
         raise InvalidCredentials("The email or password is wrong.")
-    assert staff is not None
     for key in counted:
         throttle.uncount(key)
     token, expires_at = issue_token(staff)
     return token, expires_at, staff
 
 
-def _staff_by_email(email: str) -> StaffItem | None:
-    try:
-        claim = UniqueItem.get(staff_email_key(email), consistent_read=True)
-        return StaffItem.get(claim.owner_id, consistent_read=True)
-    except (UniqueItem.DoesNotExist, StaffItem.DoesNotExist):
-        return None
+def _signed_in(accounts: list[StaffItem], password: str, dummy_hash: str) -> StaffItem | None:
+    """The account among `accounts` whose password this is.
+
+    A person with accounts at two merchants has one password per account (each is
+    given at creation): the password says which account signs in. An email with no
+    live account is checked against a dummy hash, so that the time taken does not
+    tell whether it has one; only an email with several accounts takes longer.
+    """
+    found = None
+    for staff in accounts or [None]:
+        try:
+            _hasher().verify(staff.password_hash if staff else dummy_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            continue
+        found = found or staff
+    return found
+
+
+def _staff_by_email(email: str) -> list[StaffItem]:
+    """The live accounts of an email, at every merchant."""
+    keys = [keys.staff_id for keys in StaffItem.by_email.query(email)]
+    accounts = (db.fetch(StaffItem, staff_id) for staff_id in keys)
+    return [s for s in accounts if s is not None and s.status == "active" and s.email == email]
 
 
 def load_staff(principal: Principal, staff_id: str) -> StaffItem:

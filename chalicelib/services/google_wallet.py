@@ -108,7 +108,7 @@ def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
         settings().google_issuer_id,
         member.program_id,
         member_view(member),
-        barcode.sign(member.member_id, secrets().barcode_key),
+        barcode.sign(member.member_id, secrets().key("barcode")),
         stamps["required"] if stamps else None,
         bool(member.erased),
     )

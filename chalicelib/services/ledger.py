@@ -12,7 +12,8 @@ Every change, whatever its kind, goes through `apply`:
                              ledger entry
                              outbox: pass update
                              stats shard       ADD
-                staff_day    the account's day ADD, within its daily stamp cap (not for SYSTEM)
+                staff_day    the account's day ADD, within its daily stamp and points caps
+                             (not for SYSTEM)
                 voided       the entry a void reverses, if not voided yet
     lost race re-read and apply again, a bounded number of times
 
@@ -51,7 +52,7 @@ from chalicelib.errors import (
     ScanLimit,
 )
 from chalicelib.services import auth
-from chalicelib.services.members import STAT_SHARDS, member_view
+from chalicelib.services.members import STAT_SHARDS, load_member, member_view
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import schedule, transact
@@ -91,7 +92,8 @@ class Context:
     principal: auth.Principal
     moment: Moment
     transaction_id: str
-    daily_cap: int | None = None
+    daily_stamp_cap: int | None = None
+    daily_points_cap: int | None = None
 
     def new_id(self) -> str:
         return ids.new_id()
@@ -155,12 +157,31 @@ def request_hash(change: Change) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _replay(record: IdempotencyItem, digest: str) -> Receipt:
+# The member's personal data in an answer. It is never stored in the idempotency
+# record: a replay fills it in from the member read beside the record, so erasure
+# has nothing to scrub there and an erased member's replay is a 404.
+PERSONAL = ("name",)
+
+
+def _stored(body: dict[str, Any]) -> str:
+    member = {k: v for k, v in body["member"].items() if k not in PERSONAL}
+    return json.dumps({**body, "member": member}, separators=(",", ":"))
+
+
+def _replay(
+    record: IdempotencyItem, digest: str, member: MemberItem | None, merchant_id: str
+) -> Receipt:
+    """The first answer again, with the member's personal data as it is now."""
     if record.request_hash != digest:
         raise IdempotencyKeyReused(
             "This idempotency key was used for a different request: use a new key."
         )
-    return Receipt(int(record.status_code), json.loads(record.response))
+    if member is None or member.merchant_id != merchant_id or member.erased:
+        raise NotFound("No such member.")
+    body = json.loads(record.response)
+    live = member_view(member)
+    body["member"] = {**body["member"], **{k: live[k] for k in PERSONAL}}
+    return Receipt(int(record.status_code), body)
 
 
 # --- the one path ------------------------------------------------------------------
@@ -178,11 +199,11 @@ def apply(claims: dict, change: Change) -> Receipt:
         staff = _result(staff_f) if staff_f is not None else None
         principal = _system(claims) if change.system else auth.principal_from(claims, staff)
         record = _result(record_f)
+        member = _result(member_f)
         if record is not None:
-            return _replay(record, digest)
+            return _replay(record, digest, member, principal.merchant_id)
         if principal.role < change.min_role:
             raise Forbidden(f"This needs the {change.min_role.name} role or above.")
-        member = _result(member_f)
         if member is None or member.merchant_id != principal.merchant_id or member.erased:
             raise NotFound("No such member.")
         program_item, program = cached_program(member.program_id)
@@ -194,9 +215,8 @@ def apply(claims: dict, change: Change) -> Receipt:
             principal=principal,
             moment=moment_for(member.merchant_id, change.at),
             transaction_id=ids.new_id(),
-            daily_cap=int(staff.daily_stamp_cap)
-            if staff is not None and staff.daily_stamp_cap is not None
-            else None,
+            daily_stamp_cap=_cap(staff, "daily_stamp_cap"),
+            daily_points_cap=_cap(staff, "daily_points_cap"),
         )
         outcome = change.rule(context)
         entry = _entry(change, context, outcome)
@@ -223,7 +243,8 @@ def apply(claims: dict, change: Change) -> Receipt:
             failed = exc.failed
             if "idempotency" in failed:
                 # A twin with the same key won the race: answer as it did.
-                return _replay(IdempotencyItem.get(key, consistent_read=True), digest)
+                record = IdempotencyItem.get(key, consistent_read=True)
+                return _replay(record, digest, member, principal.merchant_id)
             if "program" in failed:
                 forget_program(member.program_id)
                 continue
@@ -258,6 +279,27 @@ def _system(claims: dict) -> auth.Principal:
 
 class _VoidedMeanwhile(Exception):
     """Another void of the same transaction committed first."""
+
+
+def _cap(staff: StaffItem | None, name: str) -> int | None:
+    value = getattr(staff, name, None) if staff is not None else None
+    return int(value) if value is not None else None
+
+
+def _within_cap(attribute: Any, cap: int | None, issued: int) -> Any:
+    """The staff_day condition that keeps the day's total of `attribute` within `cap`.
+
+        day's total before   +  issued   <=  cap
+        (no row yet: 0)
+
+    The day's first request finds no row: it passes only if it fits the cap by
+    itself. `total <= cap - issued` is false on a missing attribute, so a request
+    above the cap alone is refused whether or not the row exists.
+    """
+    if cap is None or issued <= 0:
+        return None
+    within = attribute <= cap - issued
+    return (attribute.does_not_exist() | within) if issued <= cap else within
 
 
 def _result(future: Any) -> Any:
@@ -311,7 +353,7 @@ def _build(
             key,
             request_hash=digest,
             status_code=receipt.status,
-            response=json.dumps(receipt.body, separators=(",", ":")),
+            response=_stored(receipt.body),
             created_at=moment.iso,
             expires_at=moment.now + timedelta(days=settings().idempotency_days),
         ),
@@ -355,19 +397,22 @@ def _build(
     tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
     if change.system:
         return
-    # [6] the staff member's day, within their daily stamp cap
+    # [6] the staff member's day, within their daily stamp and points caps
     issued = stats.get("stamps_issued", 0) if change.type != "void" else 0
+    points = max(0, outcome.points) if change.type != "void" else 0
     condition = None
-    if context.daily_cap is not None and issued > 0:
-        condition = StaffDayItem.stamps.does_not_exist() | (
-            StaffDayItem.stamps <= context.daily_cap - issued
-        )
+    for part in (
+        _within_cap(StaffDayItem.stamps, context.daily_stamp_cap, issued),
+        _within_cap(StaffDayItem.points, context.daily_points_cap, points),
+    ):
+        if part is not None:
+            condition = part if condition is None else condition & part
     tx.update(
         StaffDayItem(context.principal.staff_id, today),
         actions=[
             StaffDayItem.merchant_id.set(member.merchant_id),
             StaffDayItem.stamps.add(max(0, issued)),
-            StaffDayItem.points.add(max(0, outcome.points) if change.type != "void" else 0),
+            StaffDayItem.points.add(points),
             StaffDayItem.scans.add(1 if change.type in ("stamp", "purchase") else 0),
         ],
         condition=condition,
@@ -479,10 +524,11 @@ def void_transaction(claims: dict, transaction_id: str, key: str | None, body: d
     """Reverse a transaction; voiding it again answers with the first void."""
     original = find_transaction(claims["mid"], transaction_id)
     if original.voided and original.voided_by:
-        _live_principal(claims, Role.manager)
-        # Voided already (perhaps under another key): a no-op showing that void.
+        principal = _live_principal(claims, Role.manager)
+        # Voided already (perhaps under another key): a no-op showing that void,
+        # unless the member was erased since.
         void_entry = find_transaction(claims["mid"], original.voided_by)
-        member = MemberItem.get(original.member_id, consistent_read=True)
+        member = load_member(principal, original.member_id)
         return Receipt(
             200,
             {

@@ -96,7 +96,7 @@ class Enrolment:
 
     @property
     def barcode(self) -> str:
-        return barcode.sign(self.member.member_id, secrets().barcode_key)
+        return barcode.sign(self.member.member_id, secrets().key("barcode"))
 
 
 def enrol(
@@ -201,10 +201,13 @@ def _claimed_member(key: str) -> MemberItem | None:
         return None
 
 
-def load_member(principal: Principal, member_id: str) -> MemberItem:
-    """A member of the caller's merchant; anyone else's, or an erased one, is NotFound."""
+def load_member(principal: Principal, member_id: str, include_erased: bool = False) -> MemberItem:
+    """A member of the caller's merchant; anyone else's, or an erased one, is NotFound.
+
+    `include_erased` is for what erasure keeps: the anonymised ledger, and erasure itself.
+    """
     member = db.fetch_owned(MemberItem, member_id, principal.merchant_id)
-    if member is None:
+    if member is None or (member.erased and not include_erased):
         raise NotFound("No such member.")
     return member
 
@@ -214,7 +217,7 @@ def scan(principal: Principal, code: str) -> MemberItem:
     # One answer for forged, foreign and closed cards alike: the message must not
     # tell another merchant's staff that a barcode is genuine.
     unknown = UnknownBarcode("This barcode is not a card of this merchant.")
-    member_id = barcode.verify(code, secrets().barcode_key)
+    member_id = barcode.verify(code, *secrets().keys("barcode"))
     if member_id is None:
         raise unknown
     try:
@@ -352,7 +355,7 @@ def erase(principal: Principal, member_id: str) -> None:
     try again (a bounded number of times).
     """
     for _ in range(ERASE_ATTEMPTS):
-        member = load_member(principal, member_id)
+        member = load_member(principal, member_id, include_erased=True)
         if member.erased:
             return
         try:

@@ -13,7 +13,8 @@ from chalicelib.store.models import MemberItem
 
 
 def auth_token(member_id: str) -> str:
-    return tokens.pass_auth_token(member_id, secrets().derive("apple-auth"))
+    # Its own key, never rotated: Apple never lets a pass's token change.
+    return tokens.pass_auth_token(member_id, secrets().apple_auth_key)
 
 
 def check_auth(member: MemberItem | None, header: str | None) -> MemberItem:
@@ -29,13 +30,13 @@ def check_auth(member: MemberItem | None, header: str | None) -> MemberItem:
 
 def download_url(member_id: str) -> str:
     expires = int(time.time()) + settings().pass_download_days * 86400
-    token = tokens.download_token(member_id, expires, secrets().derive("pass-download"))
+    token = tokens.download_token(member_id, expires, secrets().key("pass-download"))
     return f"{settings().public_base_url}/v1/passes/apple/{member_id}.pkpass?token={token}"
 
 
 def check_download(member_id: str, token: str | None) -> None:
-    key = secrets().derive("pass-download")
-    if not token or not tokens.download_token_valid(token, member_id, int(time.time()), key):
+    keys = secrets().keys("pass-download")
+    if not token or not tokens.download_token_valid(token, member_id, int(time.time()), *keys):
         raise Unauthorized("This download link is not valid or has expired: ask for a new one.")
 
 

@@ -123,7 +123,7 @@ def expiry_notice(member: MemberItem, program: Program, merchant: MerchantItem) 
 def _barcode(member: MemberItem) -> str:
     from chalicelib.domain import barcode
 
-    return barcode.sign(member.member_id, secrets().barcode_key)
+    return barcode.sign(member.member_id, secrets().key("barcode"))
 
 
 def build(member: MemberItem) -> tuple[bytes, int]:

@@ -15,14 +15,18 @@ from chalicelib.services.auth import (
     Principal,
     hash_password,
     issue_token,
+    issued_by_another,
+    legacy_staff_email_key,
     load_staff,
     new_password,
     staff_email_key,
 )
-from chalicelib.store import transact
+from chalicelib.store import db, transact
 from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
 
 MAX_TABLET_TOKEN_SECONDS = 24 * 3600
+# What an account never changes on itself (it has no route to change its own role).
+SET_BY_ANOTHER = frozenset({"location_id", "daily_stamp_cap", "daily_points_cap"})
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,15 @@ def _new_staff(
 
 
 def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = None) -> None:
+    """Save the account and its email's claim within its merchant, in one transaction.
+
+    The same email at another merchant is no conflict: it is another account of the
+    same person (sign-in tells them apart by password).
+    """
     staff = account.staff
-    claim = UniqueItem(staff_email_key(staff.email), owner_id=staff.staff_id)
+    if _legacy_claim_owner(staff.merchant_id, staff.email) is not None:
+        raise AlreadyExists("A staff account with this email already exists.")
+    claim = UniqueItem(staff_email_key(staff.merchant_id, staff.email), owner_id=staff.staff_id)
 
     def build(tx: transact.Write) -> None:
         tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="email")
@@ -66,6 +77,20 @@ def _save_with_email_claim(account: NewAccount, merchant: MerchantItem | None = 
         if "email" in exc.failed or exc.conflict:
             raise AlreadyExists("A staff account with this email already exists.") from exc
         raise
+
+
+def _legacy_claim_owner(merchant_id: str, email: str) -> StaffItem | None:
+    """The live account of this merchant holding the email's global claim, if any.
+
+    Accounts made before claims were per merchant hold a global one instead, which
+    the per-merchant claim's condition cannot see. Those claims are no longer made,
+    so reading one before the transaction leaves no race.
+    """
+    claim = db.fetch(UniqueItem, legacy_staff_email_key(email))
+    owner = db.fetch(StaffItem, claim.owner_id) if claim is not None else None
+    if owner is None or owner.merchant_id != merchant_id or owner.status != "active":
+        return None
+    return owner
 
 
 def check_timezone(name: str) -> str:
@@ -96,12 +121,14 @@ def create_staff(
     role: Role,
     location_id: str | None,
     daily_stamp_cap: int | None = None,
+    daily_points_cap: int | None = None,
 ) -> NewAccount:
     """A manager adds baristas; an owner adds anyone."""
     if not may_manage(principal.role, role):
         raise Forbidden(f"A {principal.role.name} cannot create {role.name} accounts.")
     account = _new_staff(principal.merchant_id, email, name, role, location_id)
     account.staff.daily_stamp_cap = daily_stamp_cap
+    account.staff.daily_points_cap = daily_points_cap
     _save_with_email_claim(account)
     return account
 
@@ -130,6 +157,9 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
     staff = _managed(principal, staff_id)
     if staff.staff_id == principal.staff_id and principal.role == Role.owner:
         raise Forbidden("An owner cannot delete their own account.")
+    legacy = db.fetch(UniqueItem, legacy_staff_email_key(staff.email))
+    if legacy is not None and legacy.owner_id != staff.staff_id:
+        legacy = None  # another merchant's account's claim: not ours to free
 
     def build(tx: transact.Write) -> None:
         tx.update(
@@ -141,7 +171,9 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
             ],
             condition=StaffItem.status == "active",
         )
-        tx.delete(UniqueItem(staff_email_key(staff.email)))
+        tx.delete(UniqueItem(staff_email_key(staff.merchant_id, staff.email)))
+        if legacy is not None:
+            tx.delete(legacy, condition=UniqueItem.owner_id == staff.staff_id)
 
     try:
         transact.write(build)
@@ -150,10 +182,25 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
         raise NotFound("No such staff account.") from exc
 
 
-def tablet_token(principal: Principal, staff_id: str, ttl_seconds: int) -> tuple[str, int]:
-    """A short-lived token for an account this caller manages (a shop tablet)."""
-    staff = _managed(principal, staff_id)
-    return issue_token(staff, ttl_seconds=min(ttl_seconds, MAX_TABLET_TOKEN_SECONDS))
+def tablet_token(
+    principal: Principal, claims: dict, staff_id: str, ttl_seconds: int
+) -> tuple[str, int]:
+    """A short-lived token for an account below the caller's role (a shop tablet).
+
+    Made by someone above the account, never by the account itself, and only from
+    a token a sign-in gave: a stolen token cannot mint itself (or a co-owner) a
+    longer life, nor chain tablet tokens, and what it mints expires with it.
+    """
+    if issued_by_another(claims):
+        raise Forbidden("A token issued by another account cannot issue tokens: sign in.")
+    staff = load_staff(principal, staff_id)
+    if staff.staff_id == principal.staff_id:
+        raise Forbidden("A token for your own account is issued by someone above you.")
+    if not Role.parse(staff.role) < principal.role:
+        raise Forbidden(f"A {principal.role.name} cannot issue tokens for {staff.role} accounts.")
+    return issue_token(
+        staff, ttl_seconds=min(ttl_seconds, MAX_TABLET_TOKEN_SECONDS), issued_by=claims
+    )
 
 
 def load_merchant(merchant_id: str) -> MerchantItem:
@@ -164,10 +211,17 @@ def load_merchant(merchant_id: str) -> MerchantItem:
 
 
 def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffItem:
-    """Rename, move or cap an account this caller manages; a null cap removes it."""
+    """Rename, move or cap an account this caller manages; a null cap removes it.
+
+    An account may rename itself, never move or uncap itself: that is for someone
+    above it.
+    """
     staff = _managed(principal, staff_id)
+    own = staff.staff_id == principal.staff_id
+    if own and changes.keys() & SET_BY_ANOTHER:
+        raise Forbidden("Your own location and daily caps are set by someone above you.")
     actions = []
-    for field in ("name", "location_id", "daily_stamp_cap"):
+    for field in ("name", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:
             continue
         attribute = getattr(StaffItem, field)

@@ -47,6 +47,19 @@ class StaffByMerchant(GlobalSecondaryIndex["StaffItem"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class StaffByEmail(GlobalSecondaryIndex["StaffItem"]):
+    """Sign-in: every account of an email, one per merchant at most.
+
+    Keys only: sign-in reads each account by its id (consistently) anyway.
+    """
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
 class StaffItem(Model):
     """A staff account. Deleted accounts stay (the ledger names them) with status `deleted`."""
 
@@ -67,7 +80,9 @@ class StaffItem(Model):
     # password reset) revokes every token at once without a token list.
     tokens_valid_after = NumberAttribute(default=0)
     daily_stamp_cap = NumberAttribute(null=True)
+    daily_points_cap = NumberAttribute(null=True)
     by_merchant = StaffByMerchant()
+    by_email = StaffByEmail()
 
 
 class UniqueItem(Model):

@@ -124,7 +124,8 @@ def void(call: Call, transaction_id: str) -> object:
     errors=(404,),
 )
 def list_transactions(call: Call, member_id: str) -> dict:
-    member = members.load_member(call.me, member_id)
+    # The ledger outlives erasure, anonymised (API.md).
+    member = members.load_member(call.me, member_id, include_erased=True)
     scope = f"ledger:{member.member_id}"
     items, last = ledger.transactions(
         member, call.query.limit, cursor.decode(call.query.cursor, scope)

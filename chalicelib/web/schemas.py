@@ -73,6 +73,9 @@ class StaffOut(_Schema):
     daily_stamp_cap: int | None = Field(
         default=None, description="Stamps this account may issue per local day; none when null"
     )
+    daily_points_cap: int | None = Field(
+        default=None, description="Points this account may issue per local day; none when null"
+    )
 
 
 class LoginOut(_Schema):
@@ -87,10 +90,11 @@ class StaffIn(_In):
     role: RoleName
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
+    daily_points_cap: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
 class StaffPatch(_In):
-    """Change an account's name, location or daily stamp cap (null removes the cap)."""
+    """Change an account's name, location or daily caps (null removes a cap)."""
 
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -98,6 +102,7 @@ class StaffPatch(_In):
     ) = None
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
+    daily_points_cap: int | None = Field(default=None, ge=1, le=10_000_000)
 
 
 class StaffCreated(StaffOut):

@@ -55,6 +55,7 @@ def create_staff(call: Call) -> dict:
         Role.parse(body.role),
         body.location_id,
         daily_stamp_cap=body.daily_stamp_cap,
+        daily_points_cap=body.daily_points_cap,
     )
     return {**staff_out(account.staff), "password": account.password}
 
@@ -99,14 +100,14 @@ def delete_staff(call: Call, staff_id: str) -> dict:
     errors=(403, 404),
 )
 def issue_token(call: Call, staff_id: str) -> dict:
-    token, expires = staff.tablet_token(call.me, staff_id, call.body.ttl_seconds)
+    token, expires = staff.tablet_token(call.me, call.claims, staff_id, call.body.ttl_seconds)
     return {"token": token, "expires_at": unix_to_iso(expires)}
 
 
 @api.route(
     "/v1/staff/{staff_id}",
     "PATCH",
-    summary="Change a staff account's name, location or daily stamp cap",
+    summary="Change a staff account's name, location or daily caps",
     role=Role.manager,
     body=StaffPatch,
     response=StaffOut,

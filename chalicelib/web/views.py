@@ -17,6 +17,7 @@ def staff_out(staff: StaffItem) -> dict[str, Any]:
         "role": staff.role,
         "location_id": staff.location_id,
         "daily_stamp_cap": int(staff.daily_stamp_cap) if staff.daily_stamp_cap else None,
+        "daily_points_cap": int(staff.daily_points_cap) if staff.daily_points_cap else None,
     }
 
 

@@ -117,6 +117,7 @@ def test_a_new_account_signs_in_with_the_password_it_was_given(client, merchant)
             "role",
             "location_id",
             "daily_stamp_cap",
+            "daily_points_cap",
         )
     }
     assert member_search_status(client, response.json()["token"]) == 200
@@ -134,12 +135,55 @@ def test_an_email_already_in_use_is_a_conflict(client, merchant):
     assert listed_ids(client, merchant) == {*merchant.staff_ids.values(), first.json()["staff_id"]}
 
 
-def test_an_email_of_another_merchants_account_is_a_conflict_too(client, merchant, other_merchant):
-    # Sign-in is by email alone, so an email names one account across all merchants.
-    response = create_staff(client, other_merchant, email=merchant.emails["barista"])
+def test_an_email_of_another_merchants_account_is_given_like_a_free_one(
+    client, merchant, other_merchant
+):
+    # Emails are unique per merchant: a refusal here would tell one merchant who
+    # works for another.
+    taken = create_staff(client, other_merchant, email=merchant.emails["barista"])
+    free = create_staff(client, other_merchant, email=new_email())
 
-    assert response.status_code == 409
-    assert listed_ids(client, other_merchant) == set(other_merchant.staff_ids.values())
+    assert (taken.status_code, free.status_code) == (201, 201)
+    assert taken.json().keys() == free.json().keys()
+    assert taken.json()["merchant_id"] == other_merchant.merchant_id
+    assert listed_ids(client, other_merchant) == {
+        *other_merchant.staff_ids.values(),
+        taken.json()["staff_id"],
+        free.json()["staff_id"],
+    }
+
+
+def test_a_person_with_accounts_at_two_merchants_signs_in_to_each_with_its_password(
+    client, merchant, other_merchant
+):
+    email = new_email("two-cafes")
+    here = create_staff(client, merchant, email=email).json()
+    there = create_staff(client, other_merchant, email=email.upper(), role="manager").json()
+
+    first = login(client, email, here["password"])
+    second = login(client, email, there["password"])
+    wrong = login(client, email, "not-" + here["password"])
+
+    assert first.status_code == 200
+    assert first.json()["staff"]["staff_id"] == here["staff_id"]
+    assert first.json()["staff"]["merchant_id"] == merchant.merchant_id
+    assert second.status_code == 200
+    assert second.json()["staff"]["staff_id"] == there["staff_id"]
+    assert second.json()["staff"]["merchant_id"] == other_merchant.merchant_id
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_deleting_one_merchants_account_leaves_the_others_sign_in(client, merchant, other_merchant):
+    email = new_email("two-cafes")
+    here = create_staff(client, merchant, email=email).json()
+    there = create_staff(client, other_merchant, email=email).json()
+
+    deleted = client.delete(f"/v1/staff/{here['staff_id']}", headers=merchant.auth("owner"))
+
+    assert deleted.status_code == 204
+    assert login(client, email, here["password"]).status_code == 401
+    assert login(client, email, there["password"]).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -226,6 +270,7 @@ def test_the_list_shows_each_account_without_its_password(client, merchant):
         "role": "barista",
         "location_id": "counter-1",
         "daily_stamp_cap": None,
+        "daily_points_cap": None,
     }
     assert "password" not in response.text
 
@@ -302,9 +347,18 @@ def test_a_token_issued_for_an_account_works_for_that_account(client, merchant):
     assert member_search_status(client, token) == 200
 
 
+def long_token(merchant, role: str, seconds: int = 24 * 3600) -> str:
+    """A token of `role` lasting `seconds`, as a sign-in would give one with a longer shift."""
+    from chalicelib.services import auth
+    from chalicelib.store.models import StaffItem
+
+    return auth.issue_token(StaffItem.get(merchant.staff_ids[role]), ttl_seconds=seconds)[0]
+
+
 def test_a_token_issued_without_a_body_lasts_the_default_time(client, merchant):
     response = client.post(
-        f"/v1/staff/{merchant.staff_ids['barista']}/tokens", headers=merchant.auth("owner")
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        headers=bearer(long_token(merchant, "owner")),
     )
 
     assert response.status_code == 201
@@ -340,6 +394,91 @@ def test_a_barista_cannot_issue_tokens(client, merchant):
     )
 
     assert response.status_code == 403
+
+
+def test_a_token_never_outlives_the_token_that_issued_it(client, merchant):
+    minter = long_token(merchant, "manager", seconds=600)
+    minter_expires = jwt.decode(minter, options={"verify_signature": False})["exp"]
+
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=bearer(minter),
+    )
+
+    assert response.status_code == 201
+    claims = jwt.decode(response.json()["token"], options={"verify_signature": False})
+    assert claims["exp"] <= minter_expires
+    expires = datetime.fromisoformat(response.json()["expires_at"].replace("Z", "+00:00"))
+    assert expires.timestamp() == claims["exp"]
+
+
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_nobody_issues_a_token_for_their_own_account(client, merchant, role):
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids[role]}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=merchant.auth(role),
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_an_owner_cannot_issue_a_token_for_another_owner(client, merchant):
+    other = create_staff(client, merchant, role="owner").json()
+
+    response = client.post(f"/v1/staff/{other['staff_id']}/tokens", headers=merchant.auth("owner"))
+
+    assert response.status_code == 403
+
+
+def test_an_issued_token_cannot_issue_tokens(client, merchant):
+    manager_tablet = client.post(
+        f"/v1/staff/{merchant.staff_ids['manager']}/tokens", headers=merchant.auth("owner")
+    ).json()["token"]
+
+    response = client.post(
+        f"/v1/staff/{merchant.staff_ids['barista']}/tokens",
+        json={"ttl_seconds": 24 * 3600},
+        headers=bearer(manager_tablet),
+    )
+
+    assert response.status_code == 403
+    assert member_search_status(client, manager_tablet) == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"daily_stamp_cap": 10_000}, id="stamp cap"),
+        pytest.param({"daily_stamp_cap": None}, id="stamp cap removed"),
+        pytest.param({"daily_points_cap": None}, id="points cap removed"),
+        pytest.param({"location_id": "counter-9"}, id="location"),
+    ],
+)
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_nobody_changes_their_own_cap_or_location(client, merchant, role, change):
+    response = client.patch(
+        f"/v1/staff/{merchant.staff_ids[role]}", json=change, headers=merchant.auth(role)
+    )
+    listed = client.get("/v1/staff", params={"limit": 100}, headers=merchant.auth("owner"))
+
+    assert response.status_code == 403
+    mine = next(s for s in listed.json()["items"] if s["staff_id"] == merchant.staff_ids[role])
+    assert mine["location_id"] is None
+    assert mine["daily_stamp_cap"] is None
+
+
+def test_an_account_may_rename_itself(client, merchant):
+    response = client.patch(
+        f"/v1/staff/{merchant.staff_ids['manager']}",
+        json={"name": "Mo"},
+        headers=merchant.auth("manager"),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Mo"
 
 
 def test_a_token_for_an_unknown_account_is_not_found(client, merchant):
@@ -439,3 +578,37 @@ def test_an_owner_deletes_another_owner(client, merchant):
 
     assert response.status_code == 204
     assert second["staff_id"] not in listed_ids(client, merchant)
+
+
+def as_made_before_per_merchant_emails(staff: dict) -> None:
+    """Give an account the global email claim accounts held before claims were per merchant."""
+    from chalicelib.services import auth
+    from chalicelib.store.models import UniqueItem
+
+    UniqueItem(auth.staff_email_key(staff["merchant_id"], staff["email"])).delete()
+    UniqueItem(auth.legacy_staff_email_key(staff["email"]), owner_id=staff["staff_id"]).save()
+
+
+def test_an_email_held_by_an_older_account_of_the_merchant_is_still_a_conflict(
+    client, merchant, other_merchant
+):
+    older = create_staff(client, merchant).json()
+    as_made_before_per_merchant_emails(older)
+
+    again = create_staff(client, merchant, email=older["email"])
+    elsewhere = create_staff(client, other_merchant, email=older["email"])
+
+    assert again.status_code == 409
+    assert elsewhere.status_code == 201
+    assert login(client, older["email"], older["password"]).status_code == 200
+
+
+def test_deleting_an_older_account_frees_its_email(client, merchant):
+    older = create_staff(client, merchant).json()
+    as_made_before_per_merchant_emails(older)
+
+    deleted = client.delete(f"/v1/staff/{older['staff_id']}", headers=merchant.auth("owner"))
+    again = create_staff(client, merchant, email=older["email"])
+
+    assert deleted.status_code == 204
+    assert again.status_code == 201

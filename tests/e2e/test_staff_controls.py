@@ -1,11 +1,11 @@
-"""Staff abuse controls: a per-account daily stamp cap, and alerts on unusual stamping."""
+"""Staff abuse controls: per-account daily stamp and points caps, and alerts on unusual stamping."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
 
-from tests.e2e.helpers import create_program, enrol, stamp
+from tests.e2e.helpers import POINTS_CARD, create_program, enrol, stamp
 from tests.e2e.ledger_helpers import paris_today
 
 BIG_CARD = {
@@ -130,3 +130,62 @@ def test_alerts_never_show_another_merchants_staff(client, merchant, other_merch
 
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+def test_a_first_request_of_the_day_above_the_stamp_cap_is_refused(client, merchant):
+    barista = new_barista(client, merchant, daily_stamp_cap=3)
+    program = create_program(client, merchant, BIG_CARD)
+    member = enrol(client, program["program_id"])["member_id"]
+
+    first = stamp_as(client, barista["headers"], member, 50)
+    card = client.get(f"/v1/members/{member}", headers=merchant.auth("manager"))
+
+    assert first.status_code == 429
+    assert first.json()["error"]["code"] == "scan_limit"
+    assert card.json()["balances"]["stamps"] == 0
+
+
+def buy_as(client, headers, member_id, amount):
+    return client.post(
+        f"/v1/members/{member_id}/purchases",
+        json={"amount": {"amount": amount, "currency": "EUR"}, "idempotency_key": uuid.uuid4().hex},
+        headers=headers,
+    )
+
+
+def test_a_barista_over_their_daily_points_cap_is_refused(client, merchant):
+    barista = new_barista(client, merchant, daily_points_cap=20)
+    program = create_program(client, merchant, POINTS_CARD)
+    member = enrol(client, program["program_id"])["member_id"]
+
+    first = buy_as(client, barista["headers"], member, "50.00")
+    within = buy_as(client, barista["headers"], member, "15.00")
+    over = buy_as(client, barista["headers"], member, "6.00")
+    last = buy_as(client, barista["headers"], member, "5.00")
+
+    assert barista["daily_points_cap"] == 20
+    assert first.status_code == 429
+    assert "stamps and points" in first.json()["error"]["message"]
+    assert within.status_code == 200
+    assert over.status_code == 429
+    assert last.status_code == 200
+    assert last.json()["member"]["balances"]["points"] == 20
+
+
+def test_a_manager_sets_and_removes_a_points_cap(client, merchant):
+    barista = new_barista(client, merchant)
+
+    capped = client.patch(
+        f"/v1/staff/{barista['staff_id']}",
+        json={"daily_points_cap": 500},
+        headers=merchant.auth("manager"),
+    )
+    lifted = client.patch(
+        f"/v1/staff/{barista['staff_id']}",
+        json={"daily_points_cap": None},
+        headers=merchant.auth("manager"),
+    )
+
+    assert capped.status_code == 200
+    assert capped.json()["daily_points_cap"] == 500
+    assert lifted.json()["daily_points_cap"] is None

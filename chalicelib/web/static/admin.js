@@ -261,6 +261,9 @@ $("staff-form").addEventListener("submit", async (event) => {
   const role = $("staff-role").value;
   const body = { name: $("staff-name").value.trim(), email: $("staff-email").value.trim(), role };
   if (role === "barista" && $("staff-location").value.trim()) body.location_id = $("staff-location").value.trim();
+  for (const [id, field] of [["staff-stamp-cap", "daily_stamp_cap"], ["staff-points-cap", "daily_points_cap"]]) {
+    if ($(id).value.trim()) body[field] = Number($(id).value);
+  }
   const result = await call("/v1/staff", { method: "POST", body });
   if (!result.ok) { $("staff-error").textContent = errorText(result); return; }
   $("staff-error").textContent = "";
