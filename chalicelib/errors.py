@@ -101,3 +101,7 @@ class TooManyAttempts(TooManyRequests):
 
 class ScanLimit(TooManyRequests):
     code = "scan_limit"
+
+
+class TooManyEnrolments(TooManyRequests):
+    code = "too_many_enrolments"

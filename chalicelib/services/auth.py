@@ -10,21 +10,20 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from pynamodb.exceptions import UpdateError
 
 from chalicelib import ids
 from chalicelib.config import settings
 from chalicelib.domain.roles import Role
 from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Unauthorized
 from chalicelib.secrets import secrets
+from chalicelib.services import throttle
 from chalicelib.store import db
-from chalicelib.store.models import LoginAttemptItem, StaffItem, UniqueItem
+from chalicelib.store.models import StaffItem, UniqueItem
 
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -141,50 +140,15 @@ def authenticate(token: str) -> Principal:
     return principal_from(claims, live_staff(claims))
 
 
-def _attempt_keys(email: str, address: str | None) -> list[tuple[str, int]]:
-    window = int(time.time()) // LOCKOUT_WINDOW_SECONDS
+def _attempt_limits(email: str, address: str | None) -> list[throttle.Limit]:
     # Hashed: the table holds no email addresses.
     digest = hashlib.sha256(email.encode()).hexdigest()
-    keys = [(f"email#{digest}#{window}", MAX_FAILURES_PER_ACCOUNT)]
+    limits = [throttle.Limit(f"email#{digest}", MAX_FAILURES_PER_ACCOUNT, LOCKOUT_WINDOW_SECONDS)]
     if address:
-        keys.append((f"ip#{address}#{window}", MAX_FAILURES_PER_ADDRESS))
-    return keys
-
-
-def _retry_after() -> int:
-    return LOCKOUT_WINDOW_SECONDS - int(time.time()) % LOCKOUT_WINDOW_SECONDS
-
-
-def _count_attempt(key: str, limit: int) -> bool:
-    """Count one attempt under `key` if it is still under `limit`; False when it is not.
-
-    Counted before the password is checked, in one conditional update: a check
-    and a later increment let every attempt sent at once through the check
-    before any of them was counted.
-    """
-    now = int(time.time())
-    # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
-    expires = datetime.fromtimestamp(now + 2 * LOCKOUT_WINDOW_SECONDS, UTC)
-    try:
-        LoginAttemptItem(key).update(
-            actions=[
-                LoginAttemptItem.failures.add(1),
-                LoginAttemptItem.window_start.set(now),
-                LoginAttemptItem.expires_at.set(expires),
-            ],
-            condition=(
-                LoginAttemptItem.failures.does_not_exist() | (LoginAttemptItem.failures < limit)
-            ),
+        limits.append(
+            throttle.Limit(f"ip#{address}", MAX_FAILURES_PER_ADDRESS, LOCKOUT_WINDOW_SECONDS)
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def _uncount_attempt(key: str) -> None:
-    LoginAttemptItem(key).update(actions=[LoginAttemptItem.failures.add(-1)])
+    return limits
 
 
 def login(email: str, password: str, address: str | None) -> tuple[str, int, StaffItem]:
@@ -194,15 +158,11 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
     Every attempt counts as a failure until its password is found right.
     """
     email = email.strip().lower()
-    counted: list[str] = []
-    for key, limit in _attempt_keys(email, address):
-        if not _count_attempt(key, limit):
-            for done in counted:
-                _uncount_attempt(done)
-            raise TooManyAttempts(
-                "Too many failed sign-ins: wait and try again.", retry_after=_retry_after()
-            )
-        counted.append(key)
+    counted = throttle.take(
+        _attempt_limits(email, address),
+        TooManyAttempts,
+        "Too many failed sign-ins: wait and try again.",
+    )
     # Made before the lookup, so that a process's first sign-in pays for it alike
     # for a known and an unknown email.
     dummy_hash = _dummy_hash()
@@ -215,8 +175,7 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
     if not ok:
         raise InvalidCredentials("The email or password is wrong.")
     assert staff is not None
-    for key in counted:
-        _uncount_attempt(key)
+    throttle.give_back(counted)
     token, expires_at = issue_token(staff)
     return token, expires_at, staff
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from chalicelib import clock, ids
+from chalicelib.config import settings
 from chalicelib.domain import barcode, expiry, ledger
+from chalicelib.domain.emails import canonical_email
 from chalicelib.domain.ledger import Card, Moment
-from chalicelib.errors import Conflict, NotFound, UnknownBarcode
+from chalicelib.errors import Conflict, NotFound, TooManyEnrolments, UnknownBarcode
 from chalicelib.secrets import secrets
-from chalicelib.services import pass_tokens
+from chalicelib.services import pass_tokens, throttle
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
@@ -34,7 +37,8 @@ ERASE_ATTEMPTS = 5
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The key of an address for the duplicate check and the search (domain.emails)."""
+    return canonical_email(email)
 
 
 def enrolment_key(program_id: str, email: str) -> str:
@@ -56,8 +60,21 @@ def member_view(member: MemberItem, now: datetime | None = None) -> dict[str, An
         "balances": {"stamps": int(member.stamps), "points": int(member.points)},
         "tier": member.tier,
         "rewards": rewards,
+        "consent": {
+            "marketing": bool(member.marketing_consent),
+            "leaderboard": bool(member.leaderboard_consent),
+        },
         "updated_at": member.updated_at,
     }
+
+
+def marketing_audience(members: Iterable[MemberItem]) -> list[MemberItem]:
+    """The members anything sending offers may reach: those who consented, not erased.
+
+    Every sender of offers (emails, promotional pass messages) filters through
+    this one rule; erasure withdraws the consent.
+    """
+    return [m for m in members if m.marketing_consent and not m.erased]
 
 
 @dataclass(frozen=True)
@@ -76,8 +93,15 @@ def enrol(
     email: str,
     birthday: str | None,
     marketing: bool,
+    leaderboard: bool = False,
+    address: str | None = None,
 ) -> Enrolment:
     """Enrol a member; the same email in the same program returns the existing member.
+
+    Raises TooManyEnrolments past the hourly limits per source `address` and per
+    program (settings), counted before anything else, duplicates included. The
+    duplicate check keys on the address's mailbox (domain.emails); the member
+    keeps the address as typed, to mail it.
 
     The email claim, the member, its welcome gift (a ledger entry), the pass
     update and the day's statistics are one transaction on the condition that the
@@ -85,8 +109,14 @@ def enrol(
     """
     program_item = load_program(program_id)
     program = program_of(program_item)
-    email = normalise_email(email)
-    key = enrolment_key(program_id, email)
+    throttle.take(
+        enrolment_limits(program_id, address),
+        TooManyEnrolments,
+        "Too many enrolments from here just now: wait a little and try again.",
+    )
+    email = email.strip()
+    mailbox = normalise_email(email)
+    key = enrolment_key(program_id, mailbox)
     existing = _claimed_member(key)
     if existing is not None:
         return Enrolment(existing, created=False)
@@ -97,9 +127,10 @@ def enrol(
         program_id=program_id,
         name=name,
         email=email,
-        email_key=f"{program_item.merchant_id}#{email}",
+        email_key=f"{program_item.merchant_id}#{mailbox}",
         birthday=birthday,
         marketing_consent=marketing,
+        leaderboard_consent=leaderboard,
         created_at=moment.iso,
         updated_at=moment.iso,
         pass_second=next_pass_second(0, moment),
@@ -155,6 +186,16 @@ def enrol(
                 return Enrolment(winner, created=False)
         raise
     return Enrolment(member, created=True)
+
+
+def enrolment_limits(program_id: str, address: str | None) -> list[throttle.Limit]:
+    config = settings()
+    limits = [throttle.Limit(f"enrol#{program_id}", config.enrolment_limit_per_program, 3600)]
+    if address:
+        limits.append(
+            throttle.Limit(f"enrol-ip#{address}", config.enrolment_limit_per_address, 3600)
+        )
+    return limits
 
 
 def _claimed_member(key: str) -> MemberItem | None:
@@ -262,6 +303,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.tier_key.remove(),
             MemberItem.tier_offset.remove(),
             MemberItem.marketing_consent.set(False),
+            MemberItem.leaderboard_consent.set(False),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
             MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
@@ -270,5 +312,5 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
         name="member",
     )
     if member.email:
-        tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
+        tx.delete(UniqueItem(enrolment_key(member.program_id, normalise_email(member.email))))
     pass_outbox(tx, member, version + 1, "erasure", moment)

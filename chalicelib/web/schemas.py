@@ -173,6 +173,9 @@ class Consent(_In):
     # StrictBool first: Literal[True] alone takes 1 and 1.0 (1 == True in Python).
     terms: Annotated[StrictBool, Field(description="The member accepted the program's terms")]
     marketing: StrictBool = False
+    leaderboard: Annotated[
+        StrictBool, Field(description="Shown by first name and initial on challenge leaderboards")
+    ] = False
 
     @field_validator("terms")
     @classmethod
@@ -219,6 +222,11 @@ class RewardOut(_Schema):
     expires_at: str | None
 
 
+class ConsentView(_Schema):
+    marketing: bool = Field(description="Offers may be sent to this member")
+    leaderboard: bool
+
+
 class MemberView(_Schema):
     member_id: str
     program_id: str
@@ -226,6 +234,7 @@ class MemberView(_Schema):
     balances: Balances
     tier: str | None
     rewards: list[RewardOut]
+    consent: ConsentView
     updated_at: str
 
 
@@ -254,6 +263,15 @@ class EnrolmentOut(_Schema):
     barcode: str
     member: MemberView
     passes: Passes
+
+
+class AlreadyEnrolledOut(_Schema):
+    """The answer for an address already enrolled: nothing of the card, which goes by email."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    status: Literal["already_enrolled"]
+    message: str
 
 
 class MemberSearch(_Schema):
