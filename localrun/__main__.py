@@ -28,6 +28,8 @@ def _environment(port: int) -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    # Mail goes to the embedded SES (serve starts it); GET /dev/mail lists it.
+    os.environ.setdefault("MAIL_FROM", "cards@demo.cafe")
 
 
 def _prepare() -> None:
@@ -56,6 +58,10 @@ def _prepare() -> None:
     db.bind()
     created = db.create_tables()
     log.info("tables ready (%d created)", len(created))
+    if config.ses_endpoint:
+        from chalicelib import mail
+
+        mail.verify_sender()
 
 
 def serve(_: argparse.Namespace) -> int:
@@ -72,6 +78,13 @@ def serve(_: argparse.Namespace) -> int:
         embedded = EmbeddedDynamoDB()
         os.environ["DYNAMODB_ENDPOINT"] = embedded.start()
         log.info("embedded DynamoDB (moto) on %s", os.environ["DYNAMODB_ENDPOINT"])
+    ses = None
+    if not os.environ.get("SES_ENDPOINT"):
+        from localrun.embedded_dynamodb import EmbeddedService
+
+        ses = EmbeddedService("sesv2")
+        os.environ["SES_ENDPOINT"] = ses.start()
+        log.info("embedded SES (moto) on %s; sent mail at /dev/mail", os.environ["SES_ENDPOINT"])
     _prepare()
 
     from app import app
@@ -100,6 +113,8 @@ def serve(_: argparse.Namespace) -> int:
     finally:
         worker.stop()
         server.close()
+        if ses is not None:
+            ses.stop()
         if embedded is not None:
             embedded.stop()
     return 0
