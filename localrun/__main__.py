@@ -194,7 +194,11 @@ def job(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from chalicelib.logs import configure_logging
+
+    # The Lambdas' set-up for every command: botocore's "Found credentials" line,
+    # once per client a job makes, is not what a person running `make job` wants.
+    configure_logging()
     parser = argparse.ArgumentParser(prog="localrun")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the API locally").set_defaults(func=serve)
