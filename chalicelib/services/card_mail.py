@@ -55,5 +55,5 @@ def send_card(member: MemberItem) -> bool:
             "If it was not you, ignore this email: the card was sent to you alone.",
         ]
     )
-    mail.send(member.email, f"Your {name} card", text)
+    mail.send(member.email, f"Your card for {where}", text)
     return True
