@@ -91,7 +91,8 @@ def sent(limit: int = 50) -> list[Mail]:
             Mail(
                 to=str(parsed["To"]),
                 subject=str(parsed["Subject"]),
-                text=body.get_content() if body is not None else "",
+                # Sent as SMTP writes it (CRLF); read back as text.
+                text=body.get_content().replace("\r\n", "\n") if body is not None else "",
                 sent_at=sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
