@@ -7,6 +7,7 @@ import gc
 # paused meanwhile, and they are frozen out of its view afterwards (bench/coldstart.py).
 gc.disable()
 
+from chalicelib.config import settings
 from chalicelib.jobs.handlers import schedules
 from chalicelib.logs import configure_logging
 from chalicelib.operations import operations
@@ -20,6 +21,11 @@ app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 
 for module in (openapi, health, staff, programs, members, ledger, apple, google, pages):
     app.register_blueprint(module.api.blueprint)
+# Mail read back from the embedded SES, for trying the local run by hand; never deployed.
+if settings().stage in ("local", "test"):
+    from chalicelib.web import devmail
+
+    app.register_blueprint(devmail.api.blueprint)
 app.register_blueprint(events)
 app.register_blueprint(schedules)
 app.register_blueprint(operations)

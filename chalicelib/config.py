@@ -43,6 +43,12 @@ class Settings:
     apns_ca_file: str | None
     dead_letter_queue_url: str | None
     delivery_max_attempts: int
+    # Email (Amazon SES v2): None sender means log the mail that would be sent.
+    ses_endpoint: str | None
+    mail_from: str | None
+    # Enrolments per source address and per program per hour; 0 turns a limit off.
+    enrolment_limit_per_address: int
+    enrolment_limit_per_program: int
 
 
 def _int(name: str, default: int) -> int:
@@ -91,4 +97,8 @@ def settings() -> Settings:
         apns_ca_file=os.environ.get("APNS_CA_FILE") or None,
         dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL") or None,
         delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", 10),
+        ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
+        mail_from=os.environ.get("MAIL_FROM") or None,
+        enrolment_limit_per_address=_int("ENROLMENT_LIMIT_PER_ADDRESS", 60),
+        enrolment_limit_per_program=_int("ENROLMENT_LIMIT_PER_PROGRAM", 1000),
     )

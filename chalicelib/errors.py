@@ -115,3 +115,7 @@ class ScanLimit(TooManyRequests):
 
 class TooManyMisses(TooManyRequests):
     code = "too_many_misses"
+
+
+class TooManyEnrolments(TooManyRequests):
+    code = "too_many_enrolments"

@@ -110,6 +110,17 @@ def policy(stage: Stage) -> dict[str, Any]:
             "Resource": f"arn:aws:sqs:*:*:{stage.dead_letter_queue}",
         },
         {
+            "Sid": "Mail",
+            "Effect": "Allow",
+            "Action": "ses:SendEmail",
+            # SES authorises a send on the identity verified for the sender: the
+            # address itself, or its domain when the domain is what was verified.
+            "Resource": [
+                f"arn:aws:ses:*:*:identity/{stage.mail_from}",
+                f"arn:aws:ses:*:*:identity/{stage.mail_from.rpartition('@')[2]}",
+            ],
+        },
+        {
             "Sid": "Secrets",
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",

@@ -38,6 +38,11 @@ class Stage:
         return f"{self.prefix}-dead-letters"
 
     @property
+    def mail_from(self) -> str:
+        """The SES identity the card emails are sent from (MAIL_FROM)."""
+        return self.environment["MAIL_FROM"]
+
+    @property
     def secret_ids(self) -> dict[str, str]:
         """The secrets the code reads, by the variable that names each."""
         names = ("SECRETS_ID", "APPLE_SECRET_ID", "GOOGLE_SERVICE_ACCOUNT_SECRET_ID")

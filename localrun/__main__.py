@@ -28,6 +28,8 @@ def _environment(port: int) -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    # Mail goes to the embedded SES (serve starts it); GET /dev/mail lists it.
+    os.environ.setdefault("MAIL_FROM", "cards@demo.cafe")
 
 
 def _prepare() -> None:
@@ -72,7 +74,19 @@ def serve(_: argparse.Namespace) -> int:
         embedded = EmbeddedDynamoDB()
         os.environ["DYNAMODB_ENDPOINT"] = embedded.start()
         log.info("embedded DynamoDB (moto) on %s", os.environ["DYNAMODB_ENDPOINT"])
+    ses = None
+    if not os.environ.get("SES_ENDPOINT"):
+        from localrun.embedded_dynamodb import EmbeddedService
+
+        ses = EmbeddedService("sesv2")
+        os.environ["SES_ENDPOINT"] = ses.start()
+        log.info("embedded SES (moto) on %s; sent mail at /dev/mail", os.environ["SES_ENDPOINT"])
     _prepare()
+    if ses is not None:
+        from chalicelib import mail
+
+        # moto's SES refuses an unverified sender; a real SES is the owner's to verify.
+        mail.verify_sender()
 
     from app import app
     from localrun.seed import seed
@@ -100,6 +114,8 @@ def serve(_: argparse.Namespace) -> int:
     finally:
         worker.stop()
         server.close()
+        if ses is not None:
+            ses.stop()
         if embedded is not None:
             embedded.stop()
     return 0
@@ -179,7 +195,11 @@ def job(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from chalicelib.logs import configure_logging
+
+    # The Lambdas' set-up for every command: botocore's "Found credentials" line,
+    # once per client a job makes, is not what a person running `make job` wants.
+    configure_logging()
     parser = argparse.ArgumentParser(prog="localrun")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the API locally").set_defaults(func=serve)

@@ -151,6 +151,7 @@ def seed(local_dir: Path, base_url: str, dynamodb_endpoint: str | None) -> dict[
         },
         "logins": {
             "owner": {"email": owner.email, "password": creds["owner"]},
+            "manager": {"email": manager.email, "password": creds["manager"]},
             "barista": {"email": barista.email, "password": creds["barista"]},
         },
         "other_merchant": {

@@ -24,8 +24,13 @@ os.environ.update(
     # Cheap argon2id: the suite hashes hundreds of throwaway passwords.
     PASSWORD_MEMORY_KIB="1024",
     PASSWORD_TIME_COST="1",
+    # The suite enrols hundreds of members from 127.0.0.1; the limit's own test sets it.
+    ENROLMENT_LIMIT_PER_ADDRESS="0",
+    # Mail goes to moto's SES, embedded beside the DynamoDB (dynamodb_url).
+    MAIL_FROM="cards@loyalty.test",
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
+os.environ.pop("SES_ENDPOINT", None)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +59,12 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
-    """A real DynamoDB-speaking HTTP server on a free loopback port, tables created."""
+    """A real DynamoDB-speaking HTTP server on a free loopback port, tables created.
+
+    moto's SES is served beside it, the sender verified: every test that mails
+    (an enrolment of an address already enrolled) sends there, never to AWS.
+    """
+    from chalicelib import mail
     from chalicelib.config import settings
     from chalicelib.store import db
     from deploy.stage import Stage
@@ -65,8 +75,11 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     server = EmbeddedDynamoDB()
     url = server.start()
     os.environ["DYNAMODB_ENDPOINT"] = url
+    ses = EmbeddedService("sesv2")
+    os.environ["SES_ENDPOINT"] = ses.start()
     settings.cache_clear()
     db.bind()
+    mail.verify_sender()
     # The tables as the deploy template makes them, through CloudFormation: every
     # test then shows that the template and the code agree on names, keys and indexes.
     config = settings()
@@ -75,6 +88,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     create_stack(cloudformation.start(), "loyalty-tables", tables(stage), config.region)
     cloudformation.stop()
     yield url
+    ses.stop()
     server.stop()
 
 

@@ -22,15 +22,12 @@ from chalicelib.domain.roles import Role
 from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Unauthorized
 from chalicelib.secrets import secrets
 from chalicelib.services import throttle
-from chalicelib.services.throttle import Throttle
 from chalicelib.store import db
 from chalicelib.store.models import StaffItem
 
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
-ACCOUNT_FAILURES = Throttle("email", MAX_FAILURES_PER_ACCOUNT, LOCKOUT_WINDOW_SECONDS)
-ADDRESS_FAILURES = Throttle("ip", MAX_FAILURES_PER_ADDRESS, LOCKOUT_WINDOW_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -169,13 +166,15 @@ def authenticate(token: str) -> Principal:
     return principal_from(claims, live_staff(claims))
 
 
-def _attempt_counters(email: str, address: str | None) -> list[tuple[Throttle, str]]:
+def _attempt_limits(email: str, address: str | None) -> list[throttle.Limit]:
     # Hashed: the table holds no email addresses.
     digest = hashlib.sha256(email.encode()).hexdigest()
-    counters = [(ACCOUNT_FAILURES, digest)]
+    limits = [throttle.Limit(f"email#{digest}", MAX_FAILURES_PER_ACCOUNT, LOCKOUT_WINDOW_SECONDS)]
     if address:
-        counters.append((ADDRESS_FAILURES, address))
-    return counters
+        limits.append(
+            throttle.Limit(f"ip#{address}", MAX_FAILURES_PER_ADDRESS, LOCKOUT_WINDOW_SECONDS)
+        )
+    return limits
 
 
 def login(email: str, password: str, address: str | None) -> tuple[str, int, StaffItem]:
@@ -185,26 +184,18 @@ def login(email: str, password: str, address: str | None) -> tuple[str, int, Sta
     Every attempt counts as a failure until its password is found right.
     """
     email = email.strip().lower()
-    now = time.time()
-    counted: list[str] = []
-    for counter, subject in _attempt_counters(email, address):
-        key = counter.count(subject, now)
-        if key is None:
-            for done in counted:
-                throttle.uncount(done)
-            raise TooManyAttempts(
-                "Too many failed sign-ins: wait and try again.",
-                retry_after=counter.retry_after(now),
-            )
-        counted.append(key)
+    counted = throttle.take(
+        _attempt_limits(email, address),
+        TooManyAttempts,
+        "Too many failed sign-ins: wait and try again.",
+    )
     # Made before the lookup, so that a process's first sign-in pays for it alike
     # for a known and an unknown email.
     dummy_hash = _dummy_hash()
     staff = _signed_in(_staff_by_email(email), password, dummy_hash)
     if staff is None:
         raise InvalidCredentials("The email or password is wrong.")
-    for key in counted:
-        throttle.uncount(key)
+    throttle.give_back(counted)
     token, expires_at = issue_token(staff)
     return token, expires_at, staff
 

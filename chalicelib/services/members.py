@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from chalicelib import clock, ids
+from chalicelib.config import settings
 from chalicelib.domain import barcode, card_number, expiry, ledger
+from chalicelib.domain.emails import canonical_email
 from chalicelib.domain.ledger import Card, Moment
 from chalicelib.errors import (
     Conflict,
     InvalidCardNumber,
     NotFound,
+    TooManyEnrolments,
     TooManyMisses,
     UnknownBarcode,
     UnknownCardNumber,
@@ -42,14 +46,16 @@ ERASE_ATTEMPTS = 5
 # Card numbers typed at the counter that find no card, per staff account per minute.
 # A barista's typos are caught by the check symbol and never count; a guesser gets
 # 30 tries a minute at 2^55 numbers (docs/data-model.md).
-CARD_MISSES = throttle.Throttle("card-miss", 30, 60)
+CARD_MISSES_PER_MINUTE = 30
+CARD_MISS_WINDOW_SECONDS = 60
 # Draws of a card number before giving up: one collides with the merchant's existing
 # numbers with a chance of members / 2^55.
 CARD_NUMBER_DRAWS = 5
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The key of an address for the duplicate check and the search (domain.emails)."""
+    return canonical_email(email)
 
 
 def enrolment_key(program_id: str, email: str) -> str:
@@ -85,8 +91,21 @@ def member_view(member: MemberItem, now: datetime | None = None) -> dict[str, An
         "balances": {"stamps": int(member.stamps), "points": int(member.points)},
         "tier": member.tier,
         "rewards": rewards,
+        "consent": {
+            "marketing": bool(member.marketing_consent),
+            "leaderboard": bool(member.leaderboard_consent),
+        },
         "updated_at": member.updated_at,
     }
+
+
+def marketing_audience(members: Iterable[MemberItem]) -> list[MemberItem]:
+    """The members anything sending offers may reach: those who consented, not erased.
+
+    Every sender of offers (emails, promotional pass messages) filters through
+    this one rule; erasure withdraws the consent.
+    """
+    return [m for m in members if m.marketing_consent and not m.erased]
 
 
 @dataclass(frozen=True)
@@ -105,8 +124,17 @@ def enrol(
     email: str,
     birthday: str | None,
     marketing: bool,
+    leaderboard: bool = False,
+    address: str | None = None,
 ) -> Enrolment:
     """Enrol a member; the same email in the same program returns the existing member.
+
+    `address` is the source address of an enrolment from the public form, which
+    is limited per address and per program per hour (settings; duplicates count
+    too): past a limit, TooManyEnrolments. None is the operator's own tools
+    (imports, the benchmarks), which are not limited. The
+    duplicate check keys on the address's mailbox (domain.emails); the member
+    keeps the address as typed, to mail it.
 
     The email claim, the card number's claim, the member, its welcome gift (a
     ledger entry), the pass update and the day's statistics are one transaction on
@@ -115,8 +143,15 @@ def enrol(
     """
     program_item = load_program(program_id)
     program = program_of(program_item)
-    email = normalise_email(email)
-    key = enrolment_key(program_id, email)
+    if address is not None:
+        throttle.take(
+            enrolment_limits(program_id, address),
+            TooManyEnrolments,
+            "Too many enrolments from here just now: wait a little and try again.",
+        )
+    email = email.strip()
+    mailbox = normalise_email(email)
+    key = enrolment_key(program_id, mailbox)
     existing = _claimed_member(key)
     if existing is not None:
         return Enrolment(existing, created=False)
@@ -127,9 +162,10 @@ def enrol(
         program_id=program_id,
         name=name,
         email=email,
-        email_key=f"{program_item.merchant_id}#{email}",
+        email_key=f"{program_item.merchant_id}#{mailbox}",
         birthday=birthday,
         marketing_consent=marketing,
+        leaderboard_consent=leaderboard,
         created_at=moment.iso,
         updated_at=moment.iso,
         pass_second=next_pass_second(0, moment),
@@ -193,6 +229,14 @@ def enrol(
     raise Conflict("No free card number was found: try the enrolment again.")
 
 
+def enrolment_limits(program_id: str, address: str) -> list[throttle.Limit]:
+    config = settings()
+    return [
+        throttle.Limit(f"enrol#{program_id}", config.enrolment_limit_per_program, throttle.HOUR),
+        throttle.Limit(f"enrol-ip#{address}", config.enrolment_limit_per_address, throttle.HOUR),
+    ]
+
+
 def _claimed_member(key: str) -> MemberItem | None:
     try:
         claim = UniqueItem.get(key, consistent_read=True)
@@ -234,7 +278,7 @@ def find_by_card_number(principal: Principal, typed: str) -> MemberItem:
 
     Raises InvalidCardNumber for what the check symbol shows to be a typo (no
     lookup, not counted), UnknownCardNumber when no live card of the merchant has
-    the number, and TooManyMisses once the account has had CARD_MISSES' share of
+    the number, and TooManyMisses once the account has had CARD_MISSES_PER_MINUTE
     unknown numbers this minute: then even a right number waits, or guessing
     would go on learning which numbers exist.
     """
@@ -246,17 +290,20 @@ def find_by_card_number(principal: Principal, typed: str) -> MemberItem:
         )
     # Counted before the lookup and given back on a hit (services.throttle), so that
     # guesses sent all at once are counted as strictly as one after another.
-    counted = CARD_MISSES.count(principal.staff_id)
-    if counted is None:
-        raise TooManyMisses(
-            "Too many unknown card numbers from this account: wait, or scan the QR code.",
-            retry_after=CARD_MISSES.retry_after(),
-        )
+    counted = throttle.take(
+        [
+            throttle.Limit(
+                f"card-miss#{principal.staff_id}", CARD_MISSES_PER_MINUTE, CARD_MISS_WINDOW_SECONDS
+            )
+        ],
+        TooManyMisses,
+        "Too many unknown card numbers from this account: wait, or scan the QR code.",
+    )
     member = _card_holder(principal.merchant_id, number)
     if member is None:
         # The same answer for a number never issued, another merchant's and an erased card's.
         raise UnknownCardNumber("No card of this merchant has this number.")
-    throttle.uncount(counted)
+    throttle.give_back(counted)
     return member
 
 
@@ -384,6 +431,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.tier_key.remove(),
             MemberItem.tier_offset.remove(),
             MemberItem.marketing_consent.set(False),
+            MemberItem.leaderboard_consent.set(False),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
             MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
@@ -392,5 +440,5 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
         name="member",
     )
     if member.email:
-        tx.delete(UniqueItem(enrolment_key(member.program_id, member.email)))
+        tx.delete(UniqueItem(enrolment_key(member.program_id, normalise_email(member.email))))
     pass_outbox(tx, member, version + 1, "erasure", moment)

@@ -1,66 +1,93 @@
-"""Counted attempts per subject per fixed window: sign-in failures, card-number misses.
+"""Counts per fixed window, for rate limits: failed sign-ins, enrolments, card emails.
 
-One small counter item per subject and window (`<prefix>#<subject>#<window>`) in
-the `login_attempts` table, expired by its TTL. An attempt is counted before the
-work it guards, in one conditional update, and given back when it turns out
-not to be a failure: a check followed by a later increment lets every attempt
-sent at once through the check before any of them is counted.
+Each limit counts in one item of `login_attempts` keyed `<name>#<window number>`,
+which its TTL removes two windows later. A count is taken before the work it
+guards, in one conditional update: a check and a later increment would let
+every request sent at once through the check before any of them was counted.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.errors import TooManyRequests
 from chalicelib.store.models import LoginAttemptItem
+
+HOUR = 3600
+DAY = 24 * HOUR
 
 
 @dataclass(frozen=True)
-class Throttle:
-    """At most `limit` counted attempts per subject in each `window_seconds`."""
+class Limit:
+    """At most `limit` counts of `name` per `window_seconds`; 0 or less: no limit."""
 
-    prefix: str
+    name: str
     limit: int
     window_seconds: int
 
-    def key(self, subject: str, now: float | None = None) -> str:
-        window = int(time.time() if now is None else now) // self.window_seconds
-        return f"{self.prefix}#{subject}#{window}"
+    def key(self, now: int) -> str:
+        return f"{self.name}#{now // self.window_seconds}"
 
-    def count(self, subject: str, now: float | None = None) -> str | None:
-        """Count one attempt for `subject` if it is still under the limit: the counter's
-        key (to `uncount` it later), or None when the window is full."""
-        now = time.time() if now is None else now
-        key = self.key(subject, now)
-        # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
-        expires = datetime.fromtimestamp(int(now) + 2 * self.window_seconds, UTC)
-        try:
-            LoginAttemptItem(key).update(
-                actions=[
-                    LoginAttemptItem.failures.add(1),
-                    LoginAttemptItem.window_start.set(int(now)),
-                    LoginAttemptItem.expires_at.set(expires),
-                ],
-                condition=(
-                    LoginAttemptItem.failures.does_not_exist()
-                    | (LoginAttemptItem.failures < self.limit)
-                ),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return key
-
-    def retry_after(self, now: float | None = None) -> int:
-        """Seconds until the current window ends."""
-        now = time.time() if now is None else now
-        return self.window_seconds - int(now) % self.window_seconds
+    def retry_after(self, now: int) -> int:
+        return self.window_seconds - now % self.window_seconds
 
 
-def uncount(key: str) -> None:
-    """Give back an attempt `Throttle.count` counted: it was not a failure after all."""
-    LoginAttemptItem(key).update(actions=[LoginAttemptItem.failures.add(-1)])
+def take(limits: Sequence[Limit], refusal: type[TooManyRequests], message: str) -> list[str]:
+    """Count one against each limit, or none: raises `refusal` when any is reached.
+
+    Returns the keys counted, for `give_back`.
+    """
+    counted, retry_after = _take(limits)
+    if retry_after is not None:
+        raise refusal(message, retry_after=retry_after)
+    return counted
+
+
+def try_take(limits: Sequence[Limit]) -> bool:
+    """`take` for a caller that goes on either way: False when a limit is reached."""
+    return _take(limits)[1] is None
+
+
+def _take(limits: Sequence[Limit]) -> tuple[list[str], int | None]:
+    now = int(time.time())
+    counted: list[str] = []
+    for limit in limits:
+        if limit.limit <= 0:
+            continue
+        key = limit.key(now)
+        if not _count(key, limit.limit, now + 2 * limit.window_seconds):
+            give_back(counted)
+            return [], limit.retry_after(now)
+        counted.append(key)
+    return counted, None
+
+
+def give_back(keys: Sequence[str]) -> None:
+    """Uncount what `take` counted (a sign-in that turned out right)."""
+    for key in keys:
+        LoginAttemptItem(key).update(actions=[LoginAttemptItem.failures.add(-1)])
+
+
+def _count(key: str, limit: int, expires: int) -> bool:
+    try:
+        LoginAttemptItem(key).update(
+            actions=[
+                LoginAttemptItem.failures.add(1),
+                LoginAttemptItem.window_start.set(int(time.time())),
+                # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
+                LoginAttemptItem.expires_at.set(datetime.fromtimestamp(expires, UTC)),
+            ],
+            condition=(
+                LoginAttemptItem.failures.does_not_exist() | (LoginAttemptItem.failures < limit)
+            ),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

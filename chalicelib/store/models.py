@@ -218,6 +218,7 @@ class MemberItem(Model):
     email_key = UnicodeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)  # MM-DD or YYYY-MM-DD, as given
     marketing_consent = BooleanAttribute(default=False)
+    leaderboard_consent = BooleanAttribute(default=False)
     erased = BooleanAttribute(default=False)
     stamps = NumberAttribute(default=0)
     points = NumberAttribute(default=0)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from chalicelib.domain.roles import Role
-from chalicelib.services import google_wallet, members, pass_tokens, programs
+from chalicelib.services import card_mail, google_wallet, members, pass_tokens, programs
 from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
+    AlreadyEnrolledOut,
     EnrolmentIn,
     EnrolmentOut,
     ListQuery,
@@ -27,14 +28,30 @@ api = Api(__name__, tag="members")
     body=EnrolmentIn,
     response=EnrolmentOut,
     status=201,
-    also=(200,),
-    errors=(404, 413, 422),
+    others=((200, AlreadyEnrolledOut),),
+    errors=(404, 413, 422, 429),
 )
 def enrol(call: Call, program_id: str) -> object:
     body = call.body
     enrolment = members.enrol(
-        program_id, body.name, str(body.email), body.birthday, body.consent.marketing
+        program_id,
+        body.name,
+        str(body.email),
+        body.birthday,
+        body.consent.marketing,
+        leaderboard=body.consent.leaderboard,
+        # API Gateway always names the source; the limits must apply all the same.
+        address=call.source_ip or "unknown",
     )
+    if not enrolment.created:
+        # Whoever typed the address may not own it: the card goes to the mailbox only.
+        message = (
+            "You already have a card with this address: we sent your card to that address."
+            if card_mail.send_card(enrolment.member)
+            else "You already have a card with this address, and we sent it there today:"
+            " check your inbox."
+        )
+        return json_response({"status": "already_enrolled", "message": message}, 200)
     payload = {
         "member_id": enrolment.member.member_id,
         "barcode": enrolment.barcode,
@@ -45,7 +62,7 @@ def enrol(call: Call, program_id: str) -> object:
             "google_save_url": google_wallet.save_url(enrolment.member.member_id),
         },
     }
-    return json_response(payload, 201 if enrolment.created else 200)
+    return json_response(payload, 201)
 
 
 @api.route(

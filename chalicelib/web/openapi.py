@@ -22,6 +22,7 @@ def document() -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorBody}
     for spec in ROUTES:
         models.update(m for m in (spec.body, spec.response) if m is not None)
+        models.update(model for _, model in spec.others)
     keyed = [(m, "validation" if _is_input(m) else "serialization") for m in models]
     refs, defs = models_json_schema(keyed, ref_template=_REF)
     schemas = defs.get("$defs", {})
@@ -67,6 +68,11 @@ def document() -> dict[str, Any]:
             ok["content"] = {spec.content_type: {"schema": ref(spec.response, "serialization")}}
         for status in (spec.status, *spec.also):
             operation["responses"][str(status)] = ok
+        for status, model in spec.others:
+            operation["responses"][str(status)] = {
+                "description": "Success",
+                "content": {spec.content_type: {"schema": ref(model, "serialization")}},
+            }
         errors = set(spec.errors)
         if spec.body is not None:
             errors |= {400, 413, 415, 422}  # malformed, too large, not JSON, out of range

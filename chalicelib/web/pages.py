@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from chalice import Response
 
 from chalicelib.config import settings
+from chalicelib.domain.program import Program
 from chalicelib.errors import NotFound
 from chalicelib.services import programs
 from chalicelib.services.programs import program_of
@@ -66,7 +67,10 @@ def _text(body: str, content_type: str, cache: str, status: int = 200) -> Respon
 
 
 def _page(file: str, status: int = 200, **fields: str) -> Response:
-    body = _read(file)
+    return _filled(_read(file), status, **fields)
+
+
+def _filled(body: str, status: int = 200, **fields: str) -> Response:
     for key, value in fields.items():
         body = body.replace("{{" + key + "}}", html.escape(value, quote=True))
     return _text(body, "text/html", PAGE_CACHE, status)
@@ -95,8 +99,11 @@ def contrast(a: str, b: str) -> float:
 
 
 def _colours(program_id: str) -> tuple[str, str, str]:
+    return _colours_of(program_of(programs.load_program(program_id)))
+
+
+def _colours_of(program: Program) -> tuple[str, str, str]:
     """The program's name and pass colours; the text colour falls back to one with AA contrast."""
-    program = program_of(programs.load_program(program_id))
     design = program.design
     bg = (design.background_color if design else None) or DEFAULT_BG
     fg = (design.foreground_color if design else None) or DEFAULT_FG
@@ -112,10 +119,18 @@ def join_url(program_id: str) -> str:
 @api.route("/join/{program_id}", "GET", summary="Enrolment page of a program", errors=(404,))
 def join(call: Call, program_id: str) -> Response:
     try:
-        name, bg, fg = _colours(program_id)
+        program = program_of(programs.load_program(program_id))
     except NotFound:
         return _page("missing.html", 404)
-    return _page("join.html", program_id=program_id, title=name, bg=bg, fg=fg)
+    name, bg, fg = _colours_of(program)
+    # A birthday is asked for only where it earns something: no data without a purpose.
+    birthday = ""
+    if program.birthday is not None:
+        birthday = _read("join-birthday.html").replace(
+            "{{treat}}", html.escape(program.birthday.reward.name, quote=True)
+        )
+    body = _read("join.html").replace("{{birthday_field}}", birthday)
+    return _filled(body, program_id=program_id, title=name, bg=bg, fg=fg)
 
 
 @api.route(

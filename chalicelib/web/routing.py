@@ -54,6 +54,8 @@ class RouteSpec:
     # False: the view's service checks the staff account inside its own read
     # (the ledger's one TransactGet); here only the token and its claimed role.
     check_staff: bool = True
+    # Other success statuses with a body of their own.
+    others: tuple[tuple[int, type[BaseModel]], ...] = ()
 
 
 ROUTES: list[RouteSpec] = []
@@ -190,6 +192,7 @@ class Api:
         content_type: str = "application/json",
         also: tuple[int, ...] = (),
         check_staff: bool = True,
+        others: tuple[tuple[int, type[BaseModel]], ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         spec = RouteSpec(
             path,
@@ -205,6 +208,7 @@ class Api:
             content_type,
             also,
             check_staff,
+            others,
         )
         ROUTES.append(spec)
 

@@ -178,6 +178,9 @@ class Consent(_In):
     # StrictBool first: Literal[True] alone takes 1 and 1.0 (1 == True in Python).
     terms: Annotated[StrictBool, Field(description="The member accepted the program's terms")]
     marketing: StrictBool = False
+    leaderboard: Annotated[
+        StrictBool, Field(description="Shown by first name and initial on challenge leaderboards")
+    ] = False
 
     @field_validator("terms")
     @classmethod
@@ -224,6 +227,11 @@ class RewardOut(_Schema):
     expires_at: str | None
 
 
+class ConsentView(_Schema):
+    marketing: bool = Field(description="Offers may be sent to this member")
+    leaderboard: bool
+
+
 class MemberView(_Schema):
     member_id: str
     program_id: str
@@ -235,6 +243,7 @@ class MemberView(_Schema):
     balances: Balances
     tier: str | None
     rewards: list[RewardOut]
+    consent: ConsentView
     updated_at: str
 
 
@@ -264,6 +273,15 @@ class EnrolmentOut(_Schema):
     card_number: str = Field(description="The number under the QR code, typed at the counter")
     member: MemberView
     passes: Passes
+
+
+class AlreadyEnrolledOut(_Schema):
+    """The answer for an address already enrolled: nothing of the card, which goes by email."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    status: Literal["already_enrolled"]
+    message: str
 
 
 class MemberSearch(_Schema):

@@ -107,6 +107,7 @@ STAMP_PROGRAM = {
     "kind": "stamps",
     "stamps": {"required": 8, "reward": {"name": "Free flat white"}},
     "welcome": {"stamps": 1},
+    "birthday": {"reward": {"name": "Birthday muffin"}},
     "design": {
         "background_color": "#0B3D91",
         "foreground_color": "#FFFFFF",

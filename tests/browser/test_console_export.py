@@ -13,7 +13,16 @@ from tests.browser.conftest import create_program
 from tests.browser.test_console_page import DESKTOP, sign_in
 from tests.conftest import make_merchant
 
-HEADER = ["name", "email", "stamps", "points", "tier", "rewards", "created_at"]
+HEADER = [
+    "name",
+    "email",
+    "stamps",
+    "points",
+    "tier",
+    "rewards",
+    "created_at",
+    "marketing_consent",
+]
 
 
 @pytest.mark.parametrize("page", [DESKTOP], indirect=True)
@@ -49,6 +58,32 @@ def test_the_members_csv_pages_through_every_member(page, base_url: str) -> None
     assert "csv1@example.com" not in by_email
     assert ["", "", "1", "0"] in [row[:4] for row in rows[1:]]
     page.get_by_text("101 exported").wait_for()
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_the_members_csv_says_who_may_receive_offers(page, base_url: str) -> None:
+    owner = make_merchant()
+    program_id = create_program(base_url, owner.tokens["owner"])["program_id"]
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        for email, marketing in (("offers@example.com", True), ("quiet@example.com", False)):
+            response = client.post(
+                f"/v1/programs/{program_id}/enrollments",
+                json={
+                    "name": "M",
+                    "email": email,
+                    "consent": {"terms": True, "marketing": marketing},
+                },
+            )
+            assert response.status_code == 201, response.text
+    sign_in(page, owner)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Members CSV of Blue Bean Coffee").click()
+
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    rows = [dict(zip(HEADER, row, strict=True)) for row in list(csv.reader(io.StringIO(text)))[1:]]
+    consent = {row["email"]: row["marketing_consent"] for row in rows}
+    assert consent == {"offers@example.com": "true", "quiet@example.com": "false"}
 
 
 @pytest.mark.parametrize("page", [DESKTOP], indirect=True)

@@ -8,7 +8,13 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import check_accessibility, create_program, screenshot
+from tests.browser.conftest import (
+    STAMP_PROGRAM,
+    check_accessibility,
+    create_program,
+    enrol,
+    screenshot,
+)
 from tests.conftest import make_merchant
 
 IPHONE = {
@@ -108,6 +114,48 @@ def test_joining_without_accepting_the_terms_is_refused_on_the_page(page, progra
     page.get_by_role("button", name="Join").click()
 
     assert "accept the program's terms" in page.get_by_role("alert").inner_text()
+
+
+def test_an_address_already_enrolled_is_told_the_card_went_by_email(
+    page, base_url: str, program: dict
+) -> None:
+    enrol(base_url, program["program_id"], "known@example.com")
+    page.goto(f"/join/{program['program_id']}")
+
+    fill_and_join(page, "Known@Example.com")
+
+    done = page.locator("#already")
+    done.wait_for()
+    assert "sent your card to that address" in done.inner_text()
+    assert page.locator("#wallets a").count() == 0
+    assert page.locator("#done").is_hidden()
+
+
+def test_the_birthday_is_asked_only_where_the_program_has_a_birthday_treat(
+    page, base_url: str
+) -> None:
+    token = make_merchant().tokens["owner"]
+    without = create_program(base_url, token, {**STAMP_PROGRAM, "birthday": None})
+    page.goto(f"/join/{without['program_id']}")
+
+    page.get_by_text("Collect 8 stamps").wait_for()
+    birthday_fields = page.get_by_label("Birthday").count()
+    page.get_by_label("Name", exact=True).fill("Grace Hopper")
+    page.get_by_label("Email", exact=True).fill("nobirthday@example.com")
+    page.get_by_label("I accept the program's terms").check()
+    page.get_by_role("button", name="Join").click()
+    page.locator("#wallets a").first.wait_for()
+
+    assert birthday_fields == 0
+
+
+def test_the_birthday_question_names_the_treat(page, program: dict) -> None:
+    page.goto(f"/join/{program['program_id']}")
+
+    label = page.locator("label[for=birthday]")
+
+    assert label.is_visible()
+    assert "Birthday muffin" in label.inner_text()
 
 
 def test_an_unknown_program_is_a_404_page(base_url: str) -> None:

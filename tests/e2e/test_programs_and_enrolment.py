@@ -47,15 +47,19 @@ def test_a_customer_enrols_and_the_barista_scans_their_barcode(client, merchant)
     assert scanned.json()["balances"] == {"stamps": 0, "points": 0}
 
 
-def test_enrolling_the_same_email_again_returns_the_same_member(client, merchant):
+def test_enrolling_the_same_email_again_creates_no_second_member(client, merchant):
     program = create_program(client, merchant)
 
     first = enrol(client, program["program_id"], email="Grace@Example.com")
     again = enrol(client, program["program_id"], email="  grace@example.COM ")
+    found = client.get(
+        "/v1/members", params={"email": "grace@example.com"}, headers=merchant.auth("barista")
+    )
 
     assert first.status_code == 201
     assert again.status_code == 200
-    assert again.json()["member_id"] == first.json()["member_id"]
+    assert again.json()["status"] == "already_enrolled"
+    assert [m["member_id"] for m in found.json()["items"]] == [first.json()["member_id"]]
 
 
 def test_a_forged_barcode_is_unknown(client, merchant):

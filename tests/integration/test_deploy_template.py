@@ -174,3 +174,15 @@ def test_the_policy_files_chalice_packages_are_current(name: str) -> None:
 def test_the_local_stage_has_nothing_to_deploy() -> None:
     with pytest.raises(SystemExit, match="unknown stage 'local'"):
         stages.load("local")
+
+
+@pytest.mark.parametrize("name", DEPLOYED)
+def test_the_code_may_mail_from_the_stages_sender_and_nothing_else(name: str) -> None:
+    stage = stages.load(name)
+    domain = stage.mail_from.rpartition("@")[2]
+    identity = "arn:aws:ses:eu-west-1:123456789012:identity/"
+
+    assert allowed(policy(stage), "ses:SendEmail", identity + stage.mail_from)
+    assert allowed(policy(stage), "ses:SendEmail", identity + domain)
+    assert not allowed(policy(stage), "ses:SendEmail", identity + "someone@else.example")
+    assert not allowed(policy(stage), "ses:CreateEmailIdentity", identity + stage.mail_from)

@@ -200,8 +200,10 @@ async function exportMembers(program) {
   status.textContent = "";
   try {
     const rows = await allPages(`/v1/programs/${encodeURIComponent(program.program_id)}/members`, status);
-    download(`members-${program.program_id}.csv`, ["name", "email", "stamps", "points", "tier", "rewards", "created_at"],
-      rows.map((m) => [m.name, m.email, m.balances.stamps, m.balances.points, m.tier, m.rewards.map((r) => r.name).join("; "), m.created_at]));
+    // marketing_consent: whom an offer may be sent to (erasure withdraws it).
+    download(`members-${program.program_id}.csv`, ["name", "email", "stamps", "points", "tier", "rewards", "created_at", "marketing_consent"],
+      rows.map((m) => [m.name, m.email, m.balances.stamps, m.balances.points, m.tier, m.rewards.map((r) => r.name).join("; "), m.created_at,
+        m.consent.marketing]));
     status.textContent = `Members of ${program.name}: ${rows.length} exported.`;
   } catch (error) {
     status.textContent = `Members of ${program.name}: ${error.message}`;

@@ -1,4 +1,4 @@
-// The pages' one door to the JSON API: same origin, bearer token, API.md's error body.
+// The pages' one door to the JSON API: same origin, bearer token, the API's error body (docs/api.md).
 export async function api(path, { method = "GET", body, token } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -30,6 +30,15 @@ function showPasses(passes) {
   done.focus();
 }
 
+// An address already enrolled: the answer holds no card, which went to that address.
+function showAlreadyEnrolled(message) {
+  document.getElementById("already-message").textContent = message;
+  form.classList.add("hidden");
+  const already = document.getElementById("already");
+  already.classList.remove("hidden");
+  already.focus();
+}
+
 function fail(message) {
   error.textContent = message;
   error.focus();
@@ -46,13 +55,15 @@ form.addEventListener("submit", async (event) => {
     email: data.get("email").trim(),
     consent: { terms: true, marketing: form.elements.marketing.checked },
   };
-  const birthday = data.get("birthday").trim();
+  // Asked only where the program has a birthday treat (the page leaves it out otherwise).
+  const birthday = (data.get("birthday") || "").trim();
   if (birthday) body.birthday = birthday;
   const button = document.getElementById("submit");
   button.disabled = true;
   try {
     const result = await api(`/v1/programs/${encodeURIComponent(programId)}/enrollments`, { method: "POST", body });
-    if (result.ok) showPasses(result.data.passes);
+    if (result.ok && result.data.status === "already_enrolled") showAlreadyEnrolled(result.data.message);
+    else if (result.ok) showPasses(result.data.passes);
     else fail(errorText(result));
   } catch {
     fail("No connection: check your network and try again.");

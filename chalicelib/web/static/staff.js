@@ -1,7 +1,7 @@
 // The counter: sign in, find the member (camera, typed code, email), change the balance.
 // Every tap becomes an action with its idempotency key, queued in localStorage and
 // sent until the server answers: a retry after a lost answer replays the first
-// response (API.md), so an action is never applied twice.
+// response (docs/api.md), so an action is never applied twice.
 import { api, errorText, el, newKey } from "/static/api.js";
 
 const SESSION = "loyalty.counter.session";
