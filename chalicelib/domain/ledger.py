@@ -66,6 +66,10 @@ class Outcome:
     stamps: int  # signed change of the stamps balance
     points: int  # signed change of the points balance
     earned: int = 0  # counted towards tiers (stamps for a stamp program)
+    # What the change gave, apart from the net deltas: ten stamps that fill a
+    # ten-stamp card leave the balance unchanged (`stamps` 0) but were given.
+    stamps_added: int = 0
+    points_added: int = 0
     rewards_unlocked: tuple[Reward, ...] = ()
     rewards_removed: tuple[Reward, ...] = ()
     reward_spent: Reward | None = None
@@ -268,8 +272,8 @@ def stamp(
         stamps - card.stamps,
         0,
         earned=count,
+        stamps_added=count,
         rewards_unlocked=rewards,
-        detail={"stamps_added": count},
     )
 
 
@@ -300,6 +304,7 @@ def purchase(
         0,
         points,
         earned=points,
+        points_added=points,
         detail={"amount": str(amount), "currency": currency, "multiplier": str(multiplier)},
     )
 
@@ -341,7 +346,7 @@ def welcome(
         return None
     if program.welcome.points:
         after = replace(card, points=card.points + program.welcome.points)
-        return Outcome(after, 0, program.welcome.points)
+        return Outcome(after, 0, program.welcome.points, points_added=program.welcome.points)
     assert program.stamps is not None
     count = program.welcome.stamps or 0
     stamps, unlocked = add_stamps(card.stamps, count, program.stamps.required)
@@ -350,9 +355,7 @@ def welcome(
         for _ in range(unlocked)
     )
     after = replace(card, stamps=stamps, rewards=card.rewards + rewards)
-    return Outcome(
-        after, stamps - card.stamps, 0, rewards_unlocked=rewards, detail={"stamps_added": count}
-    )
+    return Outcome(after, stamps - card.stamps, 0, stamps_added=count, rewards_unlocked=rewards)
 
 
 @dataclass(frozen=True)
@@ -439,8 +442,8 @@ def stats_of(
     if voided_stats is not None:
         return {name: -value for name, value in voided_stats.items()}
     stats = {
-        "stamps_issued": int(outcome.detail.get("stamps_added", 0)),
-        "points_issued": max(0, outcome.points),
+        "stamps_issued": outcome.stamps_added,
+        "points_issued": outcome.points_added,
         "rewards_unlocked": len(outcome.rewards_unlocked),
     }
     if type_ == "redemption":

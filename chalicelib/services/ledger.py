@@ -128,11 +128,14 @@ def reward_doc(reward: Reward) -> dict[str, Any]:
 
 def transaction_doc(item: TransactionItem) -> dict[str, Any]:
     """API.md's transaction document."""
+    stamps_added, points_added = _issued(item)
     doc: dict[str, Any] = {
         "transaction_id": item.transaction_id,
         "type": item.type,
         "stamps": int(item.stamps),
         "points": int(item.points),
+        "stamps_added": stamps_added,
+        "points_added": points_added,
         "created_at": item.created_at,
         "staff_id": item.staff_id,
         "location_id": item.location_id,
@@ -147,6 +150,17 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
         "voided_by": item.voided_by,
     }
     return doc
+
+
+def _issued(item: TransactionItem) -> tuple[int, int]:
+    """The stamps and points an entry gave (a void's are its original's, taken back: 0)."""
+    detail = json.loads(item.detail or "{}")
+    # Entries written before `points_added` was kept: the day's statistics counted
+    # what they issued (negative for a void, which issues nothing).
+    stats = detail.get("stats", {})
+    stamps = detail.get("stamps_added", stats.get("stamps_issued", 0))
+    points = detail.get("points_added", stats.get("points_issued", 0))
+    return max(0, int(stamps)), max(0, int(points))
 
 
 def request_hash(change: Change) -> str:

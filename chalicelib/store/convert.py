@@ -72,7 +72,15 @@ def entry_item(
         voids=voids,
         rewards_unlocked=json.dumps([reward_json(r) for r in outcome.rewards_unlocked]),
         reward_spent=json.dumps(reward_json(spent)) if spent else None,
-        detail=json.dumps({**outcome.detail, "stats": stats}),
+        # `stamps_added` is also what a later void takes back (services.ledger._original).
+        detail=json.dumps(
+            {
+                **outcome.detail,
+                "stamps_added": outcome.stamps_added,
+                "points_added": outcome.points_added,
+                "stats": stats,
+            }
+        ),
     )
 
 

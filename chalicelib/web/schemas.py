@@ -312,8 +312,12 @@ class TransactionOut(_Schema):
     type: Literal[
         "stamp", "purchase", "redemption", "welcome", "birthday", "expiry", "void", "adjustment"
     ]
-    stamps: int
-    points: int
+    stamps: int = Field(description="Signed change of the stamps balance")
+    points: int = Field(description="Signed change of the points balance")
+    stamps_added: int = Field(
+        description="Stamps given, before a full card's stamps left the balance (0 for a void)"
+    )
+    points_added: int = Field(description="Points given (0 for a spend, an expiry or a void)")
     created_at: str
     staff_id: str | None
     location_id: str | None
