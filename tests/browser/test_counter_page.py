@@ -261,3 +261,21 @@ def test_the_counter_keeps_its_token_for_the_tab_only(page, shop) -> None:
     assert "token" in page.evaluate("sessionStorage.getItem('loyalty.counter.session')")
     page.reload()
     page.get_by_role("button", name="Sign out").wait_for()
+
+
+def test_recent_actions_name_the_customer_and_what_was_given(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "given@example.com", name="Gina Given")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+
+    page.get_by_label("Stamps", exact=True).fill("7")
+    page.get_by_role("button", name="Add stamps").click()
+
+    # The card filled and started again: the balance is back to 0, yet 7 were given.
+    page.get_by_text("0 / 8 stamps").wait_for()
+    recent = page.locator("#recent li").first
+    recent.get_by_text("done").wait_for()
+    assert recent.inner_text().startswith("Gina Given · +7 stamps · done: 7 stamps given")
+    assert "Free flat white unlocked" in recent.inner_text()

@@ -293,7 +293,7 @@ async function flush() {
       }
       save(QUEUE, load(QUEUE, []).filter((a) => a.key !== action.key));
       if (result.ok) {
-        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id });
+        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id, message: given(result.data.transaction) });
         if (result.data.member && member?.member_id === result.data.member.member_id) await showMember(result.data.member);
         const unlocked = result.data.rewards_unlocked || [];
         if (unlocked.length) $("action-error").textContent = `Reward unlocked: ${unlocked.map((r) => r.name).join(", ")}`;
@@ -307,6 +307,18 @@ async function flush() {
     flushing = false;
     renderRecent();
   }
+}
+
+// What the change gave, as its ledger entry says: ten stamps that fill a ten-stamp
+// card are "10 stamps given", though the balance's net change is 0.
+function given(txn) {
+  if (!txn) return undefined;
+  const parts = [];
+  if (txn.stamps_added) parts.push(`${txn.stamps_added} stamp${txn.stamps_added === 1 ? "" : "s"} given`);
+  if (txn.points_added) parts.push(`${txn.points_added} point${txn.points_added === 1 ? "" : "s"} given`);
+  for (const reward of txn.rewards_unlocked ?? []) parts.push(`${reward.name} unlocked`);
+  if (txn.reward) parts.push(`${txn.reward.name} redeemed`);
+  return parts.join(", ") || undefined;
 }
 
 function renderRecent() {
