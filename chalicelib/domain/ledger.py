@@ -61,6 +61,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Given:
+    """A part of what a change gave, and why: `base` (the program's rate), `tier`."""
+
+    source: str
+    stamps: int = 0
+    points: int = 0
+
+
+@dataclass(frozen=True)
 class Outcome:
     card: Card
     stamps: int  # signed change of the stamps balance
@@ -70,6 +79,8 @@ class Outcome:
     # ten-stamp card leave the balance unchanged (`stamps` 0) but were given.
     stamps_added: int = 0
     points_added: int = 0
+    # The parts of stamps_added/points_added by source; none said: all `base`.
+    given: tuple[Given, ...] = ()
     rewards_unlocked: tuple[Reward, ...] = ()
     rewards_removed: tuple[Reward, ...] = ()
     reward_spent: Reward | None = None
@@ -296,6 +307,7 @@ def purchase(
     card = check_limits(card, program, moment)
     multiplier = _multiplier(card, program, moment.today)
     points = points_for(amount, Decimal(program.points.per_unit), multiplier)
+    base = points_for(amount, Decimal(program.points.per_unit), Decimal(1))
     after = replace(card, points=card.points + points)
     if points:
         after = _earn(after, points, moment.today.isoformat(), program, moment.today)
@@ -305,6 +317,7 @@ def purchase(
         points,
         earned=points,
         points_added=points,
+        given=breakdown(0, base) + ((Given("tier", 0, points - base),) if points > base else ()),
         detail={"amount": str(amount), "currency": currency, "multiplier": str(multiplier)},
     )
 
@@ -433,6 +446,16 @@ def void(card: Card, program: Program, original: Original, moment: Moment) -> Ou
         rewards_removed=tuple(taken),
         detail={"rewards_taken_back": [r.reward_id for r in taken]},
     )
+
+
+def breakdown(stamps_added: int, points_added: int) -> tuple[Given, ...]:
+    """What was given, all at the program's base rate (nothing given: no part)."""
+    return (Given("base", stamps_added, points_added),) if stamps_added or points_added else ()
+
+
+def given_of(outcome: Outcome) -> tuple[Given, ...]:
+    """Why the outcome gave what it gave; a rule that names no source gave at `base`."""
+    return outcome.given or breakdown(outcome.stamps_added, outcome.points_added)
 
 
 def stats_of(

@@ -29,7 +29,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -128,7 +128,8 @@ def reward_doc(reward: Reward) -> dict[str, Any]:
 
 def transaction_doc(item: TransactionItem) -> dict[str, Any]:
     """API.md's transaction document."""
-    stamps_added, points_added = _issued(item)
+    detail = json.loads(item.detail or "{}")
+    stamps_added, points_added = _issued(detail)
     doc: dict[str, Any] = {
         "transaction_id": item.transaction_id,
         "type": item.type,
@@ -136,6 +137,9 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
         "points": int(item.points),
         "stamps_added": stamps_added,
         "points_added": points_added,
+        # Entries written before the breakdown was kept gave all at the base rate.
+        "breakdown": detail.get("breakdown")
+        or [asdict(part) for part in ledger.breakdown(stamps_added, points_added)],
         "created_at": item.created_at,
         "staff_id": item.staff_id,
         "location_id": item.location_id,
@@ -152,9 +156,8 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
     return doc
 
 
-def _issued(item: TransactionItem) -> tuple[int, int]:
+def _issued(detail: dict[str, Any]) -> tuple[int, int]:
     """The stamps and points an entry gave (a void's are its original's, taken back: 0)."""
-    detail = json.loads(item.detail or "{}")
     # Entries written before `points_added` was kept: the day's statistics counted
     # what they issued (negative for a void, which issues nothing).
     stats = detail.get("stats", {})

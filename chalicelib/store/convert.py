@@ -11,7 +11,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
+from chalicelib.domain.ledger import Card, Moment, Outcome, Reward, given_of
 from chalicelib.store.models import MemberItem, OutboxItem, RewardMap, StatItem, TransactionItem
 
 
@@ -78,6 +78,7 @@ def entry_item(
                 **outcome.detail,
                 "stamps_added": outcome.stamps_added,
                 "points_added": outcome.points_added,
+                "breakdown": [asdict(part) for part in given_of(outcome)],
                 "stats": stats,
             }
         ),

@@ -307,6 +307,12 @@ class VoidIn(_In):
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
+class GivenOut(_Schema):
+    source: str = Field(description="Why: `base` (the program's rate) or `tier`")
+    stamps: int
+    points: int
+
+
 class TransactionOut(_Schema):
     transaction_id: str
     type: Literal[
@@ -318,6 +324,7 @@ class TransactionOut(_Schema):
         description="Stamps given, before a full card's stamps left the balance (0 for a void)"
     )
     points_added: int = Field(description="Points given (0 for a spend, an expiry or a void)")
+    breakdown: list[GivenOut] = Field(description="The parts of what was given, by source")
     created_at: str
     staff_id: str | None
     location_id: str | None

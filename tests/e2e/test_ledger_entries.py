@@ -7,7 +7,7 @@ import json
 from chalicelib import ids
 from chalicelib.store.models import TransactionItem
 from tests.e2e.helpers import POINTS_CARD, create_program, enrol, ledger, stamp
-from tests.e2e.ledger_helpers import purchase, redeem, void
+from tests.e2e.ledger_helpers import points_card, purchase, redeem, void
 
 
 def test_ten_stamps_on_a_ten_stamp_card_show_ten_given_and_the_reward_unlocked(client, merchant):
@@ -21,6 +21,7 @@ def test_ten_stamps_on_a_ten_stamp_card_show_ten_given_and_the_reward_unlocked(c
     assert (txn["stamps"], txn["stamps_added"]) == (0, 10)
     assert (txn["points"], txn["points_added"]) == (0, 0)
     assert [r["name"] for r in txn["rewards_unlocked"]] == ["Free coffee"]
+    assert txn["breakdown"] == [{"source": "base", "stamps": 10, "points": 0}]
     [entry] = ledger(client, merchant, member["member_id"])
     assert entry == txn
 
@@ -35,6 +36,21 @@ def test_points_given_by_a_purchase_and_spent_on_an_item_are_told_apart(client, 
     assert (bought["points"], bought["points_added"]) == (60, 60)
     assert (spent["points"], spent["points_added"]) == (-50, 0)
     assert spent["reward"]["name"] == "Espresso"
+    assert spent["breakdown"] == []
+
+
+def test_points_a_tier_adds_are_told_apart_from_the_base_rate(client, merchant):
+    gold = points_card(tiers=[{"name": "Gold", "threshold": 0, "multiplier": "1.5"}])
+    program = create_program(client, merchant, gold)
+    member_id = enrol(client, program["program_id"])["member_id"]
+
+    txn = purchase(client, merchant, member_id, "10.00").json()["transaction"]
+
+    assert (txn["points"], txn["points_added"]) == (15, 15)
+    assert txn["breakdown"] == [
+        {"source": "base", "stamps": 0, "points": 10},
+        {"source": "tier", "stamps": 0, "points": 5},
+    ]
 
 
 def test_a_void_gives_nothing_and_names_the_transaction_it_reverses(client, merchant):
@@ -54,6 +70,7 @@ def test_a_void_gives_nothing_and_names_the_transaction_it_reverses(client, merc
     )
     assert txn["voids"] == original["transaction_id"]
     assert txn["rewards_unlocked"] == []
+    assert txn["breakdown"] == []
 
 
 def test_an_entry_written_before_the_issued_counts_still_renders(client, merchant):
@@ -84,3 +101,4 @@ def test_an_entry_written_before_the_issued_counts_still_renders(client, merchan
 
     assert entry["transaction_id"] == old.transaction_id
     assert (entry["points"], entry["points_added"], entry["stamps_added"]) == (12, 12, 0)
+    assert entry["breakdown"] == [{"source": "base", "stamps": 0, "points": 12}]
