@@ -61,11 +61,26 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Given:
+    """A part of what a change gave, and why: `base` (the program's rate), `tier`."""
+
+    source: str
+    stamps: int = 0
+    points: int = 0
+
+
+@dataclass(frozen=True)
 class Outcome:
     card: Card
     stamps: int  # signed change of the stamps balance
     points: int  # signed change of the points balance
     earned: int = 0  # counted towards tiers (stamps for a stamp program)
+    # What the change gave, apart from the net deltas: ten stamps that fill a
+    # ten-stamp card leave the balance unchanged (`stamps` 0) but were given.
+    stamps_added: int = 0
+    points_added: int = 0
+    # The parts of stamps_added/points_added by source; none said: all `base`.
+    given: tuple[Given, ...] = ()
     rewards_unlocked: tuple[Reward, ...] = ()
     rewards_removed: tuple[Reward, ...] = ()
     reward_spent: Reward | None = None
@@ -268,8 +283,8 @@ def stamp(
         stamps - card.stamps,
         0,
         earned=count,
+        stamps_added=count,
         rewards_unlocked=rewards,
-        detail={"stamps_added": count},
     )
 
 
@@ -292,6 +307,7 @@ def purchase(
     card = check_limits(card, program, moment)
     multiplier = _multiplier(card, program, moment.today)
     points = points_for(amount, Decimal(program.points.per_unit), multiplier)
+    base = points_for(amount, Decimal(program.points.per_unit), Decimal(1))
     after = replace(card, points=card.points + points)
     if points:
         after = _earn(after, points, moment.today.isoformat(), program, moment.today)
@@ -300,6 +316,8 @@ def purchase(
         0,
         points,
         earned=points,
+        points_added=points,
+        given=breakdown(0, base) + ((Given("tier", 0, points - base),) if points > base else ()),
         detail={"amount": str(amount), "currency": currency, "multiplier": str(multiplier)},
     )
 
@@ -341,7 +359,7 @@ def welcome(
         return None
     if program.welcome.points:
         after = replace(card, points=card.points + program.welcome.points)
-        return Outcome(after, 0, program.welcome.points)
+        return Outcome(after, 0, program.welcome.points, points_added=program.welcome.points)
     assert program.stamps is not None
     count = program.welcome.stamps or 0
     stamps, unlocked = add_stamps(card.stamps, count, program.stamps.required)
@@ -350,9 +368,7 @@ def welcome(
         for _ in range(unlocked)
     )
     after = replace(card, stamps=stamps, rewards=card.rewards + rewards)
-    return Outcome(
-        after, stamps - card.stamps, 0, rewards_unlocked=rewards, detail={"stamps_added": count}
-    )
+    return Outcome(after, stamps - card.stamps, 0, stamps_added=count, rewards_unlocked=rewards)
 
 
 @dataclass(frozen=True)
@@ -432,6 +448,16 @@ def void(card: Card, program: Program, original: Original, moment: Moment) -> Ou
     )
 
 
+def breakdown(stamps_added: int, points_added: int) -> tuple[Given, ...]:
+    """What was given, all at the program's base rate (nothing given: no part)."""
+    return (Given("base", stamps_added, points_added),) if stamps_added or points_added else ()
+
+
+def given_of(outcome: Outcome) -> tuple[Given, ...]:
+    """Why the outcome gave what it gave; a rule that names no source gave at `base`."""
+    return outcome.given or breakdown(outcome.stamps_added, outcome.points_added)
+
+
 def stats_of(
     type_: str, outcome: Outcome, stamps_required: int, voided_stats: dict[str, int] | None = None
 ) -> dict[str, int]:
@@ -439,8 +465,8 @@ def stats_of(
     if voided_stats is not None:
         return {name: -value for name, value in voided_stats.items()}
     stats = {
-        "stamps_issued": int(outcome.detail.get("stamps_added", 0)),
-        "points_issued": max(0, outcome.points),
+        "stamps_issued": outcome.stamps_added,
+        "points_issued": outcome.points_added,
         "rewards_unlocked": len(outcome.rewards_unlocked),
     }
     if type_ == "redemption":

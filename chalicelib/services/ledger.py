@@ -30,7 +30,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -130,11 +130,18 @@ def reward_doc(reward: Reward) -> dict[str, Any]:
 
 def transaction_doc(item: TransactionItem) -> dict[str, Any]:
     """API.md's transaction document."""
+    detail = json.loads(item.detail or "{}")
+    stamps_added, points_added = _issued(detail)
     doc: dict[str, Any] = {
         "transaction_id": item.transaction_id,
         "type": item.type,
         "stamps": int(item.stamps),
         "points": int(item.points),
+        "stamps_added": stamps_added,
+        "points_added": points_added,
+        # Entries written before the breakdown was kept gave all at the base rate.
+        "breakdown": detail.get("breakdown")
+        or [asdict(part) for part in ledger.breakdown(stamps_added, points_added)],
         "created_at": item.created_at,
         "staff_id": item.staff_id,
         "location_id": item.location_id,
@@ -149,6 +156,16 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
         "voided_by": item.voided_by,
     }
     return doc
+
+
+def _issued(detail: dict[str, Any]) -> tuple[int, int]:
+    """The stamps and points an entry gave (a void's are its original's, taken back: 0)."""
+    # Entries written before `points_added` was kept: the day's statistics counted
+    # what they issued (negative for a void, which issues nothing).
+    stats = detail.get("stats", {})
+    stamps = detail.get("stamps_added", stats.get("stamps_issued", 0))
+    points = detail.get("points_added", stats.get("points_issued", 0))
+    return max(0, int(stamps)), max(0, int(points))
 
 
 def request_hash(change: Change) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
+from chalicelib.domain.ledger import Card, Moment, Outcome, Reward, given_of
 from chalicelib.store.models import MemberItem, OutboxItem, RewardMap, StatItem, TransactionItem
 
 
@@ -72,7 +72,16 @@ def entry_item(
         voids=voids,
         rewards_unlocked=json.dumps([reward_json(r) for r in outcome.rewards_unlocked]),
         reward_spent=json.dumps(reward_json(spent)) if spent else None,
-        detail=json.dumps({**outcome.detail, "stats": stats}),
+        # `stamps_added` is also what a later void takes back (services.ledger._original).
+        detail=json.dumps(
+            {
+                **outcome.detail,
+                "stamps_added": outcome.stamps_added,
+                "points_added": outcome.points_added,
+                "breakdown": [asdict(part) for part in given_of(outcome)],
+                "stats": stats,
+            }
+        ),
     )
 
 

@@ -347,13 +347,24 @@ class VoidIn(_In):
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
+class GivenOut(_Schema):
+    source: str = Field(description="Why: `base` (the program's rate) or `tier`")
+    stamps: int
+    points: int
+
+
 class TransactionOut(_Schema):
     transaction_id: str
     type: Literal[
         "stamp", "purchase", "redemption", "welcome", "birthday", "expiry", "void", "adjustment"
     ]
-    stamps: int
-    points: int
+    stamps: int = Field(description="Signed change of the stamps balance")
+    points: int = Field(description="Signed change of the points balance")
+    stamps_added: int = Field(
+        description="Stamps given, before a full card's stamps left the balance (0 for a void)"
+    )
+    points_added: int = Field(description="Points given (0 for a spend, an expiry or a void)")
+    breakdown: list[GivenOut] = Field(description="The parts of what was given, by source")
     created_at: str
     staff_id: str | None
     location_id: str | None

@@ -6,7 +6,13 @@ import httpx
 import pytest
 
 from chalicelib.domain import card_number
-from tests.browser.conftest import check_accessibility, create_program, enrol, screenshot
+from tests.browser.conftest import (
+    STAMP_PROGRAM,
+    check_accessibility,
+    create_program,
+    enrol,
+    screenshot,
+)
 from tests.conftest import Merchant, make_merchant
 
 TABLET = {"viewport": {"width": 800, "height": 1100}}
@@ -182,3 +188,118 @@ def test_a_barista_sees_no_undo(page, base_url: str, shop) -> None:
 
     page.get_by_text("2 / 8 stamps").wait_for()
     assert page.get_by_role("button", name="Undo").count() == 0
+
+
+def test_a_scan_limit_refusal_is_shown_at_once_and_does_not_hold_up_the_next_member(
+    page, base_url: str
+) -> None:
+    merchant = make_merchant()
+    limited = {**STAMP_PROGRAM, "limits": {"cooldown_seconds": 30}}
+    program = create_program(base_url, merchant.tokens["owner"], limited)
+    first = enrol(base_url, program["program_id"], "cooldown@example.com", name="Cool Down")
+    second = enrol(base_url, program["program_id"], "next@example.com", name="Nex Tone")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, first["barcode"])
+    page.get_by_role("button", name="+1 stamp").click()
+    page.get_by_text("2 / 8 stamps").wait_for()
+
+    page.get_by_role("button", name="+1 stamp").click()
+
+    # Refused by the server within its 30 s cooldown: said at once, never queued.
+    page.locator("#action-error").get_by_text("scanned moments ago").wait_for(timeout=3_000)
+    page.locator("#recent .state-failed").first.wait_for(timeout=3_000)
+    assert page.get_by_text("queued, will retry").count() == 0
+    assert page.evaluate("localStorage.getItem('loyalty.counter.queue')") == "[]"
+
+    find_by_code(page, second["barcode"])
+    page.get_by_role("heading", name="Nex Tone · Blue Bean Coffee").wait_for()
+    page.get_by_role("button", name="+1 stamp").click()
+
+    page.get_by_text("2 / 8 stamps").wait_for(timeout=3_000)
+    assert len(stamp_transactions(base_url, merchant, first["member_id"])) == 1
+    assert len(stamp_transactions(base_url, merchant, second["member_id"])) == 1
+    recent = page.locator("#recent li")
+    assert "Nex Tone" in recent.nth(0).inner_text()
+    assert "Cool Down" in recent.nth(1).inner_text()
+
+
+def test_a_429_that_is_not_a_scan_limit_is_retried_with_the_same_key(
+    page, base_url: str, shop
+) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "busy@example.com")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+    # A throttle in front of the API that never reached the ledger: worth another try.
+    throttled = []
+
+    def throttle_first(route) -> None:
+        if not throttled:
+            throttled.append(route.request.post_data_json["idempotency_key"])
+            route.fulfill(
+                status=429,
+                json={"error": {"code": "too_many_requests", "message": "Slow down."}},
+            )
+        else:
+            throttled.append(route.request.post_data_json["idempotency_key"])
+            route.continue_()
+
+    page.route("**/stamps", throttle_first)
+
+    page.get_by_role("button", name="+1 stamp").click()
+
+    page.get_by_text("2 / 8 stamps").wait_for(timeout=20_000)
+    assert len(throttled) == 2 and throttled[0] == throttled[1]
+    assert [t["stamps"] for t in stamp_transactions(base_url, merchant, member["member_id"])] == [1]
+
+
+def test_signing_out_drops_the_actions_still_queued(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "signout@example.com")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+    page.context.set_offline(True)
+    page.get_by_role("button", name="+1 stamp").click()
+    page.get_by_role("status").filter(has_text="queued, will retry").wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.context.set_offline(False)
+    sign_in(page, merchant, "barista")
+
+    assert page.evaluate("localStorage.getItem('loyalty.counter.queue')") in (None, "[]")
+    assert page.locator("#recent li").count() == 0
+    page.wait_for_timeout(2_500)  # longer than the first retry's delay
+    assert stamp_transactions(base_url, merchant, member["member_id"]) == []
+
+
+def test_the_counter_keeps_its_token_for_the_tab_only(page, shop) -> None:
+    merchant, _ = shop
+
+    sign_in(page, merchant, "barista")
+    page.get_by_role("button", name="Sign out").wait_for()
+
+    stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert "token" not in stored
+    assert "token" in page.evaluate("sessionStorage.getItem('loyalty.counter.session')")
+    page.reload()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def test_recent_actions_name_the_customer_and_what_was_given(page, base_url: str, shop) -> None:
+    merchant, program = shop
+    member = enrol(base_url, program["program_id"], "given@example.com", name="Gina Given")
+    sign_in(page, merchant, "barista")
+    find_by_code(page, member["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+
+    page.get_by_label("Stamps", exact=True).fill("7")
+    page.get_by_role("button", name="Add stamps").click()
+
+    # The card filled and started again: the balance is back to 0, yet 7 were given.
+    page.get_by_text("0 / 8 stamps").wait_for()
+    recent = page.locator("#recent li").first
+    recent.get_by_text("done").wait_for()
+    assert recent.inner_text().startswith("Gina Given · +7 stamps · done: 7 stamps given")
+    assert "Free flat white unlocked" in recent.inner_text()

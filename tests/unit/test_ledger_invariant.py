@@ -150,7 +150,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 day=self.moment.today.isoformat(),
                 rewards_unlocked=outcome.rewards_unlocked,
                 reward_spent=outcome.reward_spent,
-                stamps_added=int(outcome.detail.get("stamps_added", 0)),
+                stamps_added=outcome.stamps_added,
             ),
             self.moment.today,
         )
@@ -232,7 +232,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if outcome.points:
                 assert self.card.tier == self.expected_tier()
         else:
-            assert outcome.detail["stamps_added"] == 1
+            assert outcome.stamps_added == 1
 
     @precondition(lambda self: self.card.rewards)
     @rule(data=st.data())

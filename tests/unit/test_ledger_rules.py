@@ -77,7 +77,7 @@ def original_of(type_: str, outcome: Outcome, moment: Moment) -> Original:
         day=moment.today.isoformat(),
         rewards_unlocked=outcome.rewards_unlocked,
         reward_spent=outcome.reward_spent,
-        stamps_added=int(outcome.detail.get("stamps_added", 0)),
+        stamps_added=outcome.stamps_added,
     )
 
 
@@ -134,7 +134,7 @@ def test_the_stamps_delta_is_the_change_of_the_balance_when_the_card_starts_agai
     outcome = ledger.stamp(card, stamp_program(), 3, "t1", ids(), at(NOON))
 
     assert outcome.stamps == outcome.card.stamps - card.stamps == -7
-    assert outcome.detail["stamps_added"] == 3
+    assert outcome.stamps_added == 3
     assert outcome.earned == 3
 
 
@@ -790,3 +790,14 @@ def test_a_void_takes_back_the_statistics_of_what_it_voids():
     stats = ledger.stats_of("void", voided, 0, ledger.stats_of("purchase", bought, 0))
 
     assert stats == {"points_issued": -12}
+
+
+def test_a_full_card_keeps_a_net_delta_of_zero_and_says_ten_stamps_were_given():
+    card = Card(stamps=0)
+
+    outcome = ledger.stamp(card, stamp_program(), 10, "t1", ids(), at(NOON))
+    stats = ledger.stats_of("stamp", outcome, 10)
+
+    assert (outcome.stamps, outcome.stamps_added) == (0, 10)
+    assert len(outcome.rewards_unlocked) == 1
+    assert stats["stamps_issued"] == 10

@@ -168,11 +168,15 @@ $("export-stats").addEventListener("click", () => {
 });
 
 // ---- CSV exports: every page of a list, then one download ------------------------
-// A cell starting with = + - @ is prefixed with ' so a spreadsheet never runs it.
+// A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one).
+// It may also split a cell at a separator other than ours (; in a French Excel, a
+// tab, a |), so a formula character is neutralised with ' at the start and after
+// any of them: "x;=2+5" is written "x;'=2+5". Such cells are quoted as well.
 function cell(value) {
-  let text = value === null || value === undefined ? "" : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  let text = (value === null || value === undefined ? "" : String(value))
+    .replace(/(^|[,;\t|\r\n])([ \t\r]*)(?=[=+\-@])/g, "$1$2'");
+  if (/^[\t\r]/.test(text)) text = `'${text}`;
+  return /[",;\t|\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function download(name, header, rows) {
@@ -211,7 +215,14 @@ async function exportMembers(program) {
 }
 
 // The member's ledger, every page; an email may match one member in each program.
-const LEDGER = ["member_id", "program_id", "transaction_id", "type", "stamps", "points", "created_at", "staff_id", "location_id", "voided"];
+// `stamps`/`points` are the balance's net change, `*_added` what was given (ten
+// stamps that fill a ten-stamp card: stamps 0, stamps_added 10); the later columns
+// were added after the first ten, so that scripts reading by position still work.
+const LEDGER = ["member_id", "program_id", "transaction_id", "type", "stamps", "points", "created_at", "staff_id", "location_id", "voided",
+  "staff_name", "stamps_added", "points_added", "rewards_unlocked", "reward_redeemed", "voids"];
+const ledgerRow = (m, t, names) => [m.member_id, m.program_id, t.transaction_id, t.type, t.stamps, t.points, t.created_at, t.staff_id,
+  t.location_id, t.voided, t.staff_id ? names.get(t.staff_id) ?? "" : "", t.stamps_added ?? "", t.points_added ?? "",
+  (t.rewards_unlocked ?? []).map((r) => r.name).join("; "), t.reward?.name ?? "", t.voids ?? ""];
 $("ledger-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const status = $("ledger-status");
@@ -229,10 +240,12 @@ $("ledger-form").addEventListener("submit", async (event) => {
       found = [result.data];
     }
     if (!found.length) throw new Error("no member with that email.");
+    // Staff names by id: a closed account is no longer listed, its name is left blank.
+    const names = new Map((await allPages("/v1/staff", status)).map((s) => [s.staff_id, s.name]));
     const rows = [];
     for (const m of found) {
       const items = await allPages(`/v1/members/${encodeURIComponent(m.member_id)}/transactions`, status);
-      rows.push(...items.map((t) => [m.member_id, m.program_id, t.transaction_id, t.type, t.stamps, t.points, t.created_at, t.staff_id, t.location_id, t.voided]));
+      rows.push(...items.map((t) => ledgerRow(m, t, names)));
     }
     download(`ledger-${found.length === 1 ? found[0].member_id : "members"}.csv`, LEDGER, rows);
     status.textContent = `Ledger: ${rows.length} entries exported.`;

@@ -1,17 +1,19 @@
 // The counter: sign in, find the member (camera, typed code, email), change the balance.
 // Every tap becomes an action with its idempotency key, queued in localStorage and
 // sent until the server answers: a retry after a lost answer replays the first
-// response (docs/api.md), so an action is never applied twice.
+// response (docs/api.md), so an action is never applied twice. An answer that refuses
+// (a 4xx, a 429 scan_limit included) is final: shown at once and dropped.
+// The sign-in token lives in sessionStorage, like the console's: it ends with the tab.
 import { api, errorText, el, newKey } from "/static/api.js";
 
 const SESSION = "loyalty.counter.session";
 const QUEUE = "loyalty.counter.queue";
 const RECENT = "loyalty.counter.recent";
 const $ = (id) => document.getElementById(id);
-const load = (key, fallback) => { try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; } };
-const save = (key, value) => localStorage.setItem(key, JSON.stringify(value));
+const load = (key, fallback, store = localStorage) => { try { return JSON.parse(store.getItem(key)) ?? fallback; } catch { return fallback; } };
+const save = (key, value, store = localStorage) => store.setItem(key, JSON.stringify(value));
 
-let session = load(SESSION, null);
+let session = load(SESSION, null, sessionStorage);
 let member = null;
 let program = null;
 const programs = new Map();
@@ -29,6 +31,10 @@ function showScreen() {
   $("counter").classList.toggle("hidden", !inside);
   if (inside) {
     $("who").textContent = `${session.staff.email} (${session.staff.role})`;
+    // Actions tapped under another account are not sent under this one.
+    const mine = (a) => a.staff_id === session.staff.staff_id;
+    save(QUEUE, load(QUEUE, []).filter(mine));
+    save(RECENT, load(RECENT, []).filter(mine));
     renderRecent();
     flush();
   } else {
@@ -43,7 +49,7 @@ $("login").addEventListener("submit", async (event) => {
     const result = await api("/v1/auth/login", { method: "POST", body: { email: $("login-email").value.trim(), password: $("login-password").value } });
     if (!result.ok) { $("login-error").textContent = errorText(result); return; }
     session = { token: result.data.token, expires_at: result.data.expires_at, staff: result.data.staff };
-    save(SESSION, session);
+    save(SESSION, session, sessionStorage);
     $("login-password").value = "";
     showScreen();
   } catch {
@@ -52,7 +58,11 @@ $("login").addEventListener("submit", async (event) => {
 });
 
 $("logout").addEventListener("click", () => {
-  localStorage.removeItem(SESSION);
+  sessionStorage.removeItem(SESSION);
+  // What is still queued was tapped under this account: it leaves with it.
+  localStorage.removeItem(QUEUE);
+  localStorage.removeItem(RECENT);
+  clearTimeout(retryTimer);
   session = null;
   member = null;
   $("member").classList.add("hidden");
@@ -71,7 +81,7 @@ async function programOf(id) {
 async function call(path, options = {}) {
   try {
     const result = await api(path, { ...options, token: session.token });
-    if (result.status === 401) { session = null; localStorage.removeItem(SESSION); showScreen(); }
+    if (result.status === 401) { session = null; sessionStorage.removeItem(SESSION); showScreen(); }
     return result;
   } catch {
     return { ok: false, status: 0, data: { error: { message: "No connection: try again when the network is back." } } };
@@ -201,20 +211,20 @@ async function showMember(view) {
   $("points-actions").classList.toggle("hidden", stamps);
   if (!stamps && program) $("currency").textContent = program.points.currency;
   const rewards = view.rewards.map((r) => el("li", {}, el("span", {}, r.name),
-    el("button", { type: "button", onclick: () => act(`Redeem ${r.name}`, view.member_id, "redemptions", { reward_id: r.reward_id }) }, "Redeem")));
+    el("button", { type: "button", onclick: () => act(`Redeem ${r.name}`, view, "redemptions", { reward_id: r.reward_id }) }, "Redeem")));
   for (const item of (!stamps && program?.points.catalog) || []) {
     rewards.push(el("li", {}, el("span", {}, `${item.name} (${item.cost} points)`),
       el("button", { type: "button", disabled: view.balances.points < item.cost,
-        onclick: () => act(`Redeem ${item.name}`, view.member_id, "redemptions", { catalog_item_id: item.id }) }, "Redeem")));
+        onclick: () => act(`Redeem ${item.name}`, view, "redemptions", { catalog_item_id: item.id }) }, "Redeem")));
   }
   $("rewards").replaceChildren(...(rewards.length ? rewards : [el("li", { class: "note" }, "None yet.")]));
 }
 
-$("stamp-one").addEventListener("click", () => act("+1 stamp", member.member_id, "stamps", { count: 1 }));
+$("stamp-one").addEventListener("click", () => act("+1 stamp", member, "stamps", { count: 1 }));
 $("stamp-n").addEventListener("click", () => {
   const count = Number.parseInt($("stamp-count").value, 10);
   if (!(count >= 1)) { $("action-error").textContent = "Enter how many stamps, 1 or more."; return; }
-  act(`+${count} stamps`, member.member_id, "stamps", { count });
+  act(`+${count} stamps`, member, "stamps", { count });
 });
 
 const keypad = document.querySelector(".keypad");
@@ -227,22 +237,24 @@ for (const key of ["1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "⌫"]
 $("purchase").addEventListener("click", () => {
   const amount = $("amount").value.trim();
   if (!/^\d+(\.\d{1,2})?$/.test(amount)) { $("action-error").textContent = "Enter the amount paid, like 4.50."; return; }
-  act(`Purchase ${amount} ${program.points.currency}`, member.member_id, "purchases", { amount: { amount, currency: program.points.currency } });
+  act(`Purchase ${amount} ${program.points.currency}`, member, "purchases", { amount: { amount, currency: program.points.currency } });
   $("amount").value = "";
 });
 
 // ---- the queue -------------------------------------------------------------
-function act(label, memberId, kind, body) {
+function act(label, view, kind, body) {
   $("action-error").textContent = "";
   const key = newKey(); // made at the tap: every retry of this action carries it
-  const action = { key, label, path: `/v1/members/${encodeURIComponent(memberId)}/${kind}`, body: { ...body, idempotency_key: key }, attempts: 0 };
+  const action = { key, label, name: view.name ?? "Member", path: `/v1/members/${encodeURIComponent(view.member_id)}/${kind}`,
+    body: { ...body, idempotency_key: key }, attempts: 0 };
   enqueue(action);
 }
 
 function enqueue(action) {
+  action.staff_id = session.staff.staff_id;
   save(QUEUE, [...load(QUEUE, []), action]);
   const recent = load(RECENT, []);
-  recent.unshift({ key: action.key, label: action.label, state: "sending", at: new Date().toISOString() });
+  recent.unshift({ key: action.key, label: action.label, name: action.name, staff_id: action.staff_id, state: "sending", at: new Date().toISOString() });
   save(RECENT, recent.slice(0, 10));
   renderRecent();
   flush();
@@ -255,6 +267,13 @@ function setRecent(key, changes) {
 function scheduleRetry(attempts) {
   clearTimeout(retryTimer);
   retryTimer = setTimeout(flush, Math.min(30000, 1000 * 2 ** Math.min(attempts, 5)));
+}
+
+// Retried: what never got the server's decision. A 429 scan_limit is its decision
+// (the cooldown or the day's limit): sending it again later would get round the limit.
+function unanswered(result) {
+  if (!result || result.status >= 500) return true;
+  return result.status === 429 && result.data?.error?.code !== "scan_limit";
 }
 
 async function flush() {
@@ -270,23 +289,23 @@ async function flush() {
       } catch {
         result = null; // no answer: the network, or the server never replied
       }
-      if (!result || result.status >= 500 || result.status === 429 || result.status === 401) {
+      if (unanswered(result) || result.status === 401) {
         action.attempts += 1;
         save(QUEUE, load(QUEUE, []).map((a) => (a.key === action.key ? action : a)));
         setRecent(action.key, { state: "queued" });
-        if (result?.status === 401) { session = null; localStorage.removeItem(SESSION); showScreen(); }
+        if (result?.status === 401) { session = null; sessionStorage.removeItem(SESSION); showScreen(); }
         else scheduleRetry(action.attempts);
         break;
       }
       save(QUEUE, load(QUEUE, []).filter((a) => a.key !== action.key));
       if (result.ok) {
-        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id });
+        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id, message: given(result.data.transaction) });
         if (result.data.member && member?.member_id === result.data.member.member_id) await showMember(result.data.member);
         const unlocked = result.data.rewards_unlocked || [];
         if (unlocked.length) $("action-error").textContent = `Reward unlocked: ${unlocked.map((r) => r.name).join(", ")}`;
       } else {
         setRecent(action.key, { state: "failed", message: errorText(result) });
-        $("action-error").textContent = `${action.label}: ${errorText(result)}`;
+        $("action-error").textContent = `${action.name}, ${action.label}: ${errorText(result)}`;
       }
       renderRecent();
     }
@@ -296,6 +315,18 @@ async function flush() {
   }
 }
 
+// What the change gave, as its ledger entry says: ten stamps that fill a ten-stamp
+// card are "10 stamps given", though the balance's net change is 0.
+function given(txn) {
+  if (!txn) return undefined;
+  const parts = [];
+  if (txn.stamps_added) parts.push(`${txn.stamps_added} stamp${txn.stamps_added === 1 ? "" : "s"} given`);
+  if (txn.points_added) parts.push(`${txn.points_added} point${txn.points_added === 1 ? "" : "s"} given`);
+  for (const reward of txn.rewards_unlocked ?? []) parts.push(`${reward.name} unlocked`);
+  if (txn.reward) parts.push(`${txn.reward.name} redeemed`);
+  return parts.join(", ") || undefined;
+}
+
 function renderRecent() {
   const queued = load(QUEUE, []).filter((a) => a.attempts > 0).length;
   $("queue-status").textContent = queued ? `${queued} action${queued > 1 ? "s" : ""} queued, will retry when the connection is back.` : "";
@@ -303,7 +334,7 @@ function renderRecent() {
   const manager = signedIn() && session.staff.role !== "barista";
   const text = { sending: "sending…", queued: "queued, will retry", done: "done", failed: "refused", voided: "undone" };
   $("recent").replaceChildren(...load(RECENT, []).map((r) => el("li", {},
-    el("span", {}, r.label, " · ", el("span", { class: `state-${r.state}` }, r.message ? `${text[r.state]}: ${r.message}` : text[r.state])),
+    el("span", {}, r.name ? `${r.name} · ${r.label}` : r.label, " · ", el("span", { class: `state-${r.state}` }, r.message ? `${text[r.state]}: ${r.message}` : text[r.state])),
     manager && r.state === "done" && r.transaction_id && !r.label.startsWith("Undo")
       ? el("button", { type: "button", class: "secondary", onclick: () => undo(r) }, "Undo") : null)));
 }
@@ -311,7 +342,7 @@ function renderRecent() {
 function undo(entry) {
   setRecent(entry.key, { state: "voided" });
   const key = newKey();
-  enqueue({ key, label: `Undo ${entry.label}`, path: `/v1/transactions/${encodeURIComponent(entry.transaction_id)}/void`,
+  enqueue({ key, label: `Undo ${entry.label}`, name: entry.name, path: `/v1/transactions/${encodeURIComponent(entry.transaction_id)}/void`,
     body: { idempotency_key: key }, attempts: 0 });
 }
 
