@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import random
+import secrets
 
 import httpx
 import pytest
@@ -133,7 +133,8 @@ def test_a_registration_without_a_body_is_400(client, member, token, content):
 @pytest.fixture
 def phone(base_url):
     """A client on a loopback address of its own: the log's budget is per address."""
-    address = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+    a, b, c = secrets.token_bytes(3)
+    address = f"127.{a % 254 + 1}.{b % 254 + 1}.{c % 253 + 2}"
     transport = httpx.HTTPTransport(local_address=address)
     with httpx.Client(base_url=base_url, transport=transport, timeout=30) as c:
         yield c
