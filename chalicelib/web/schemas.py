@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 
 from chalicelib.domain.program import Program
+from chalicelib.domain.text import name_type
 
 
 def _email(value: str) -> str:
@@ -33,6 +34,8 @@ Email = Annotated[
     str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
 ]
 RoleName = Literal["owner", "manager", "barista"]
+# Every name a person sees (staff, members; the program's own are in domain.program).
+Name = name_type(max_length=100)
 LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
@@ -83,7 +86,7 @@ class LoginOut(_Schema):
 
 class StaffIn(_In):
     email: Email
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     role: RoleName
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
@@ -92,10 +95,7 @@ class StaffIn(_In):
 class StaffPatch(_In):
     """Change an account's name, location or daily stamp cap (null removes the cap)."""
 
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    name: Name | None = None
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
 
@@ -183,7 +183,7 @@ class Consent(_In):
 
 
 class EnrolmentIn(_In):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: name_type(max_length=200)  # type: ignore[valid-type]
     email: Email
     birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
     consent: Consent

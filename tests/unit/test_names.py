@@ -67,7 +67,7 @@ REFUSED = {
     "tab": "Ada\tBob",
     "escape sequence": "\x1b[31mAda",
     "DEL": "Ada\x7f",
-    "C1 control": "Ada\x85",
+    "C1 control": "Ada\x85Bob",
     "right-to-left override": "Ada\u202eevil",
     "left-to-right embedding": "\u202aAda",
     "isolate": "\u2066Ada\u2069",
