@@ -337,8 +337,14 @@ class TransactionList(_Schema):
 
 class StatsQuery(_Schema):
     model_config = ConfigDict(populate_by_name=True)
-    from_: date = Field(alias="from", description="First day, YYYY-MM-DD (merchant's local days)")
-    to: date = Field(description="Last day, YYYY-MM-DD, at most 366 days after `from`")
+    from_: date | None = Field(
+        default=None,
+        alias="from",
+        description="First day, YYYY-MM-DD (merchant's local days); 29 days before `to` if absent",
+    )
+    to: date | None = Field(
+        default=None, description="Last day, at most 366 days after `from`; today if absent"
+    )
 
 
 class DayStats(_Schema):
