@@ -205,6 +205,7 @@ def latest_head(call: Call, pass_type: str, serial: str) -> Response:
     summary="Apple: log messages from devices",
     body=LogIn,
     max_body=LOG_BODY_BYTES,
+    any_content_type=True,  # a wallet client's JSON, whatever it calls it (as registration)
 )
 def device_log(call: Call) -> Response:
     lines = call.body.logs

@@ -183,3 +183,12 @@ def test_device_logs_are_bounded_per_address(phone, caplog):
     logged = logged_lines(caplog)
     assert 0 < len(logged) <= 100
     assert len(logged) < 20 * 20
+
+
+def test_a_device_log_without_a_content_type_is_read(phone, caplog):
+    caplog.set_level(logging.INFO, logger="chalicelib.web.apple")
+
+    response = phone.post("/apple/v1/log", content=b'{"logs": ["from an Android app"]}')
+
+    assert response.status_code == 200
+    assert logged_lines(caplog) == ["wallet device log: from an Android app"]
