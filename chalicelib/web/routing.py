@@ -87,8 +87,9 @@ class RouteSpec:
     # False: the view's service checks the staff account inside its own read
     # (the ledger's one TransactGet); here only the token and its claimed role.
     check_staff: bool = True
-    # Apple's registration: read the body as JSON whatever its Content-Type (Wallet
-    # clients send none, or another), and refuse a missing body (400, not 422).
+    # Apple's web service (registration, log): read the body as JSON whatever its
+    # Content-Type (Wallet clients send none, or another); registration refuses a
+    # missing body (400, not 422).
     any_content_type: bool = False
     body_required: bool = False
     max_body: int = MAX_BODY_BYTES
