@@ -83,10 +83,6 @@ class RouteSpec:
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
-    also: tuple[int, ...] = ()  # other success statuses with the same body
-    # False: the view's service checks the staff account inside its own read
-    # (the ledger's one TransactGet); here only the token and its claimed role.
-    check_staff: bool = True
     # Apple's web service (registration, log): read the body as JSON whatever its
     # Content-Type (Wallet clients send none, or another); registration refuses a
     # missing body (400, not 422).
@@ -95,6 +91,10 @@ class RouteSpec:
     max_body: int = MAX_BODY_BYTES
     # The answer to a malformed path parameter (a page answers its own 404 page).
     bad_path: Callable[[], Response] | None = None
+    also: tuple[int, ...] = ()  # other success statuses with the same body
+    # False: the view's service checks the staff account inside its own read
+    # (the ledger's one TransactGet); here only the token and its claimed role.
+    check_staff: bool = True
 
 
 ROUTES: list[RouteSpec] = []
@@ -258,12 +258,12 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
         content_type: str = "application/json",
-        also: tuple[int, ...] = (),
-        check_staff: bool = True,
         any_content_type: bool = False,
         body_required: bool = False,
         max_body: int = MAX_BODY_BYTES,
         bad_path: Callable[[], Response] | None = None,
+        also: tuple[int, ...] = (),
+        check_staff: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         spec = RouteSpec(
             path,
@@ -277,12 +277,12 @@ class Api:
             status,
             errors,
             content_type,
-            also,
-            check_staff,
             any_content_type,
             body_required,
             max_body,
             bad_path,
+            also,
+            check_staff,
         )
         ROUTES.append(spec)
 
