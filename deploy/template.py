@@ -9,6 +9,7 @@ docs/deploy.md), and the outbox stream the delivery handler reads.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
@@ -178,6 +179,42 @@ def function_logical_ids(app: Any) -> list[str]:
     return (["APIHandler"] if app.routes else []) + ids
 
 
+# API Gateway answers some requests itself, before the API handler runs: a path or
+# method with no route (403 "Missing Authentication Token"), a body over its 10 MB
+# limit, a throttled burst, with {"message": ...}. Here they take API.md's error body
+# and nosniff, as the local run gives them (localrun/wsgi.py).
+GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such route: check the method and path."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The body is too large."),
+    "THROTTLED": (429, "too_many_requests", "Too many requests: wait and try again."),
+    "DEFAULT_4XX": (None, "bad_request", None),  # None: the gateway's own status and message
+    "DEFAULT_5XX": (None, "internal_error", None),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    """SAM's GatewayResponses of the API: every answer the gateway makes, in API.md's shape."""
+    responses: dict[str, Any] = {}
+    for kind, (status, code, message) in GATEWAY_ERRORS.items():
+        text = json.dumps(message) if message else "$context.error.messageString"
+        response: dict[str, Any] = {
+            "ResponseTemplates": {
+                "application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'
+            },
+            "ResponseParameters": {
+                "Headers": {
+                    "Content-Type": "'application/json'",
+                    "Cache-Control": "'no-store'",
+                    "X-Content-Type-Options": "'nosniff'",
+                }
+            },
+        }
+        if status is not None:
+            response["StatusCode"] = str(status)
+        responses[kind] = response
+    return responses
+
+
 def merge_template(stage: Stage, app: Any) -> dict[str, Any]:
     """What `chalice package --merge-template` adds to and overrides in its template."""
     resources = tables(stage)
@@ -200,6 +237,8 @@ def merge_template(stage: Stage, app: Any) -> dict[str, Any]:
                 "Environment": {"Variables": {"DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"}}}
             }
         }
+    if app.routes:
+        resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
     if stage.log_retention_in_days and app.routes:
         # Chalice 1.34 names the API handler's log group after `ApiHandler`, a
         # resource that does not exist (the function is `APIHandler`).

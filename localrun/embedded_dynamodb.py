@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import moto
+from moto.dynamodb.exceptions import HashKeyTooLong, RangeKeyTooLong
+from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import GlobalSecondaryIndex, SecondaryIndex, Table
@@ -153,6 +155,7 @@ def install() -> None:
 
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         arguments = query_signature.bind(self, *args, **kwargs).arguments
+        _check_key_sizes(arguments.get("hash_key"))
         with _LOCK:
             candidates: list[Item] | None = None
             if arguments.get("index_name"):
@@ -170,6 +173,12 @@ def install() -> None:
                 del self.all_items
 
     Table.query = query  # type: ignore[method-assign]
+
+    # DynamoDB refuses a key over its size limits (hash 2,048 bytes, range 1,024) in
+    # every operation with a ValidationException; moto checks only the items it
+    # writes, so a read by an oversized id was "not found" here and a 500 in AWS.
+    Table.get_item = _key_sized(Table.get_item)  # type: ignore[method-assign]
+    Table.delete_item = _key_sized(Table.delete_item)  # type: ignore[method-assign]
 
     original_project = SecondaryIndex.project
 
@@ -195,6 +204,24 @@ def install() -> None:
     Table.put_item = _dropping_orders(Table.put_item, _this_table)  # type: ignore[method-assign]
     Table.delete_item = _dropping_orders(Table.delete_item, _this_table)  # type: ignore[method-assign]
     _patched = True
+
+
+def _check_key_sizes(hash_key: DynamoType | None, range_key: DynamoType | None = None) -> None:
+    if hash_key is not None and hash_key.size() > HASH_KEY_MAX_LENGTH:
+        raise HashKeyTooLong
+    if range_key is not None and range_key.size() > RANGE_KEY_MAX_LENGTH:
+        raise RangeKeyTooLong
+
+
+def _key_sized(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def checked(
+        self: Table, hash_key: DynamoType, range_key: DynamoType | None = None, *a: Any, **k: Any
+    ) -> Any:
+        _check_key_sizes(hash_key, range_key)
+        return method(self, hash_key, range_key, *a, **k)
+
+    return checked
 
 
 def _untracked(cls: type[Item], *args: Any, **kwargs: Any) -> Item:

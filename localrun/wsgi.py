@@ -17,11 +17,51 @@ from typing import Any
 from chalice import Chalice
 from chalice.config import Config
 from chalice.local import LocalGateway, LocalGatewayException
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 _CLIENT_HEADER = "x-localrun-client-ip"
+_JSON_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+]
 _NOT_FOUND = json.dumps(
     {"error": {"code": "not_found", "message": "No such route: check the method and path."}}
 ).encode()
+MAX_REQUEST_BODY = 1024 * 1024
+# waitress's own refusals, made before the app sees the request, in API.md's codes.
+_WAITRESS_CODES = {
+    400: "bad_request",
+    413: "payload_too_large",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+
+class _JsonErrorTask(ErrorTask):
+    """waitress's error answer (a bad request line, a body over the limit, a crash in
+    the app) with API.md's JSON error body instead of waitress's plain text."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        code = _WAITRESS_CODES.get(error.code, "bad_request")
+        message = (
+            f"The body is over {MAX_REQUEST_BODY // 1024} KiB."
+            if error.code == 413
+            else f"{error.reason}: {error.body}"
+        )
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend(_JSON_HEADERS)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
 
 
 class _Gateway(LocalGateway):
@@ -68,7 +108,7 @@ class ChaliceWSGI:
         except LocalGatewayException:
             # API Gateway answers an unknown route with 403 "Missing Authentication
             # Token"; locally a 404 in our own error shape says what happened.
-            start_response("404 Not Found", [("Content-Type", "application/json")])
+            start_response("404 Not Found", _JSON_HEADERS)
             return [_NOT_FOUND]
         status = int(response["statusCode"])
         out_headers = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
@@ -79,6 +119,12 @@ class ChaliceWSGI:
             raw = base64.b64decode(raw)
         elif isinstance(raw, str):
             raw = raw.encode("utf-8")
+        if environ["REQUEST_METHOD"] == "HEAD":
+            # As API Gateway does: the headers only, whatever the view answered
+            # (an error's JSON included); waitress would write the body after them.
+            if raw and not any(k.lower() == "content-length" for k, _ in out_headers):
+                out_headers.append(("Content-Length", str(len(raw))))
+            raw = b""
         start_response(f"{status} {_reason(status)}", out_headers)
         return [raw]
 
@@ -94,12 +140,14 @@ def serve(app: Chalice, host: str, port: int, threads: int = 8) -> Any:
     """A waitress server for `app` (not yet running): call .run(), or .close() to stop."""
     from waitress.server import create_server
 
-    return create_server(
+    server = create_server(
         ChaliceWSGI(app),
         host=host,
         port=port,
         threads=threads,
-        max_request_body_size=1024 * 1024,
+        max_request_body_size=MAX_REQUEST_BODY,
         ident="wallet-loyalty",
         clear_untrusted_proxy_headers=True,
     )
+    server.channel_class = _Channel  # its errors in the contract's shape
+    return server

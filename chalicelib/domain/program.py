@@ -19,8 +19,9 @@ from pydantic import (
 )
 
 from chalicelib.domain.currencies import MINOR_UNITS
+from chalicelib.domain.text import name_type
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = name_type(max_length=100)
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
@@ -71,7 +72,7 @@ class PointRules(_Strict):
 
 
 class Tier(_Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    name: name_type(max_length=50)  # type: ignore[valid-type]
     threshold: int = Field(ge=0, le=100_000_000)
     multiplier: DecimalString = "1"
 
@@ -123,7 +124,7 @@ class Design(_Strict):
     background_color: Colour | None = None
     foreground_color: Colour | None = None
     label_color: Colour | None = None
-    logo_text: Annotated[str, StringConstraints(max_length=30)] | None = None
+    logo_text: name_type(max_length=30, min_length=0) | None = None  # type: ignore[valid-type]
 
 
 class Program(_Strict):

@@ -17,10 +17,16 @@ def auth_token(member_id: str) -> str:
     return tokens.pass_auth_token(member_id, secrets().apple_auth_key)
 
 
+# Android wallet apps (WalletPasses, PassAndroid) speak Apple's web service with
+# their own scheme name and the same token.
+PASS_SCHEMES = ("ApplePass", "AndroidPass")
+
+
 def check_auth(member: MemberItem | None, header: str | None) -> MemberItem:
-    """The member whose pass the `ApplePass <token>` header opens; anything else is 401."""
+    """The member whose pass the `ApplePass <token>` (or `AndroidPass <token>`) header
+    opens; anything else is 401."""
     scheme, _, presented = (header or "").partition(" ")
-    if member is None or scheme != "ApplePass" or not presented:
+    if member is None or scheme not in PASS_SCHEMES or not presented.strip():
         raise Unauthorized("Not authorized for this pass.")
     expected = member.apple_token_hash or tokens.token_hash(auth_token(member.member_id))
     if not hmac.compare_digest(tokens.token_hash(presented.strip()), expected):

@@ -29,6 +29,19 @@ ALERT_MINIMUM = 20  # stamps in a day below which nobody is flagged
 ALERT_NEW_STAFF = 60  # stamps in a day that flag an account with no history
 
 
+DEFAULT_PERIOD_DAYS = 30
+
+
+def stats_period(principal: Principal, first: date | None, last: date | None) -> tuple[date, date]:
+    """The days a statistics read covers: `to` defaults to the merchant's local today,
+    `from` to DEFAULT_PERIOD_DAYS days ending on `to`."""
+    if last is None:
+        last = moment_for(principal.merchant_id).today
+    if first is None:
+        first = last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    return first, last
+
+
 def program_stats(principal: Principal, program_id: str, first: date, last: date) -> dict[str, Any]:
     """Every day from `first` to `last`: the sum of the program's counter shards."""
     load_program(program_id, principal.merchant_id)

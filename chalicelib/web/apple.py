@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 
 from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.text import printable
 from chalicelib.errors import NotFound
 from chalicelib.services import devices, pass_tokens, passes, programs
 from chalicelib.services.programs import program_of
@@ -41,6 +45,43 @@ class UpdatedOut(BaseModel):
 class LogIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     logs: list[str] = Field(default_factory=list, max_length=100)
+
+
+LOG_BODY_BYTES = 16 * 1024
+LOG_LINE_CHARS = 500
+
+
+class LogBudget:
+    """Device log lines each source address may write per window; the rest are dropped.
+
+    Anyone may post to /apple/v1/log: this bounds what one address puts in our logs.
+    Held per process (a Lambda container), not in the store: a write per post would
+    turn the log flood into a DynamoDB bill.
+    """
+
+    def __init__(
+        self, lines: int = 100, window_seconds: float = 60.0, addresses: int = 10_000
+    ) -> None:
+        self.lines, self.window, self.addresses = lines, window_seconds, addresses
+        self._used: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, address: str, wanted: int, now: float) -> int:
+        """How many of `wanted` lines `address` may log now."""
+        with self._lock:
+            start, used = self._used.pop(address, (now, 0))
+            if now - start >= self.window:
+                start, used = now, 0
+            granted = max(0, min(wanted, self.lines - used))
+            self._used[address] = (start, used + granted)
+            while len(self._used) > self.addresses:
+                self._used.popitem(last=False)  # the least recently seen address
+            if granted < wanted and used < self.lines:
+                log.warning("wallet device log: %s is over its budget; dropping lines", address)
+            return granted
+
+
+_log_budget = LogBudget()
 
 
 def _pass_response(data: bytes, last_modified: str, filename: str) -> Response:
@@ -85,6 +126,9 @@ def download(call: Call, pass_file: str) -> Response:
     status=201,
     also=(200,),
     errors=(401,),
+    # Wallet clients send the JSON with no Content-Type, or another one.
+    any_content_type=True,
+    body_required=True,
 )
 def register(call: Call, device_id: str, pass_type: str, serial: str) -> Response:
     status = devices.register(
@@ -138,10 +182,37 @@ def latest(call: Call, pass_type: str, serial: str) -> Response:
     return _pass_response(found.data, found.last_modified, f"{serial}.pkpass")
 
 
-@api.route("/apple/v1/log", "POST", summary="Apple: log messages from devices", body=LogIn)
+@api.route(
+    "/apple/v1/passes/{pass_type}/{serial}",
+    "HEAD",
+    summary="Apple: the latest version's headers, as GET without the body",
+    also=(304,),
+    errors=(401,),
+    content_type=PKPASS,
+)
+def latest_head(call: Call, pass_type: str, serial: str) -> Response:
+    answer = latest(call, pass_type, serial)
+    if answer.status_code == 200:
+        length = len(answer.body)
+        answer.body = b""
+        answer.headers["Content-Length"] = str(length)
+    return answer
+
+
+@api.route(
+    "/apple/v1/log",
+    "POST",
+    summary="Apple: log messages from devices",
+    body=LogIn,
+    max_body=LOG_BODY_BYTES,
+    any_content_type=True,  # a wallet client's JSON, whatever it calls it (as registration)
+)
 def device_log(call: Call) -> Response:
-    for line in call.body.logs:
-        log.warning("wallet device log: %s", line[:1000])
+    lines = call.body.logs
+    allowed = _log_budget.take(call.source_ip or "unknown", len(lines), time.monotonic())
+    for line in lines[:allowed]:
+        # Without control characters: a device's "\n" would forge a line of our own log.
+        log.warning("wallet device log: %s", printable(line)[:LOG_LINE_CHARS])
     return Response(body="", status_code=200)
 
 

@@ -8,7 +8,9 @@ headers. Keeping that state per thread costs nothing in Lambda.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import chalice
@@ -18,6 +20,7 @@ class Chalice(chalice.Chalice):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._per_thread = threading.local()
         super().__init__(*args, **kwargs)
+        self.register_middleware(_contract_errors, "http")
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # A request without Accept accepts anything (RFC 9110), but Chalice refuses a
@@ -42,3 +45,30 @@ class Chalice(chalice.Chalice):
     @lambda_context.setter
     def lambda_context(self, value: Any) -> None:
         self._per_thread.context = value
+
+
+def _contract_errors(
+    request: chalice.app.Request, get_response: Callable[[chalice.app.Request], chalice.Response]
+) -> chalice.Response:
+    """Chalice's own refusals (405 for a known path with another method, 415, 500)
+    answered in API.md's error body rather than Chalice's {"Code", "Message"}."""
+    from chalicelib.web.routing import JSON_HEADERS  # routing is imported after this module
+
+    response = get_response(request)
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        name = str(body["Code"])
+        code = _CODES.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        message = str(body["Message"])
+        if "Allow" in response.headers:
+            message = f"{message}: this path takes {response.headers['Allow']}."
+        response.body = {"error": {"code": code, "message": message}}
+        response.headers = {**response.headers, **JSON_HEADERS}
+    return response
+
+
+_CODES = {
+    "MethodNotAllowedError": "method_not_allowed",
+    "BadRequestError": "bad_request",
+    "InternalServerError": "internal_error",
+}

@@ -9,7 +9,7 @@ from functools import lru_cache
 from chalice import Response
 from pynamodb.exceptions import PutError
 
-from chalicelib import clock
+from chalicelib import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import Unauthorized
 from chalicelib.services import google_wallet
@@ -44,7 +44,8 @@ def callback(call: Call) -> Response:
         return Response(body="", status_code=200)  # a redelivery: already recorded
     object_id = str(message.get("objectId", ""))
     member_id = object_id.removeprefix(f"{settings().google_issuer_id}.")
-    if member_id and member_id != object_id:
+    # A signed message still names only ids of ours: anything else is no member of ours.
+    if member_id != object_id and ids.id_bytes(member_id) is not None:
         google_wallet.record_saved(member_id, message.get("eventType") == "save")
     return Response(body="", status_code=200)
 

@@ -146,7 +146,7 @@ def list_transactions(call: Call, member_id: str) -> dict:
     errors=(404,),
 )
 def stats(call: Call, program_id: str) -> dict:
-    first, last = call.query.from_, call.query.to
+    first, last = reports.stats_period(call.me, call.query.from_, call.query.to)
     if last < first or (last - first).days > 366:
         raise Invalid("to: must be on or after `from`, at most 366 days later", field="to")
     return reports.program_stats(call.me, program_id, first, last)

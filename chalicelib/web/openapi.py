@@ -80,6 +80,8 @@ def document() -> dict[str, Any]:
             errors |= {400, 422}
         if spec.role is not None:
             errors |= {401, 403}
+        if "{" in spec.path:
+            errors.add(404)  # a malformed path id, refused before the view runs
         for status in sorted(errors):
             operation["responses"][str(status)] = {
                 "description": "Error",

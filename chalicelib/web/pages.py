@@ -116,7 +116,13 @@ def join_url(program_id: str) -> str:
     return f"{settings().public_base_url.rstrip('/')}/join/{program_id}"
 
 
-@api.route("/join/{program_id}", "GET", summary="Enrolment page of a program", errors=(404,))
+@api.route(
+    "/join/{program_id}",
+    "GET",
+    summary="Enrolment page of a program",
+    errors=(404,),
+    bad_path=lambda: _page("missing.html", 404),
+)
 def join(call: Call, program_id: str) -> Response:
     try:
         program = program_of(programs.load_program(program_id))

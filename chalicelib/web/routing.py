@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +19,14 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import ids, jsonin
 from chalicelib.domain.roles import Role
 from chalicelib.errors import (
     BadRequest,
     Forbidden,
     LoyaltyError,
     MalformedJson,
+    NotFound,
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -34,7 +37,37 @@ from chalicelib.services.programs import invalid_from
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+# nosniff: a browser never reads a JSON answer (an error echoing input included) as HTML.
+JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _is_id(value: str) -> bool:
+    return ids.id_bytes(value) is not None
+
+
+# What each path parameter may be, checked before any view (and so any store call)
+# runs: DynamoDB refuses a hash key over 2,048 bytes (a range key over 1,024) with a
+# ValidationException, which would be a 500. Our ids are ids.new_id's 22 characters;
+# Apple's identifiers have their own formats (ids.py).
+PATH_PARAMS: dict[str, Callable[[str], bool]] = {
+    "program_id": _is_id,
+    "member_id": _is_id,
+    "transaction_id": _is_id,
+    "staff_id": _is_id,
+    "job_id": _is_id,
+    "serial": _is_id,  # an Apple pass's serialNumber is its member's id
+    "pass_file": lambda v: v.endswith(".pkpass") and _is_id(v.removesuffix(".pkpass")),
+    "image_file": re.compile(r"[a-z]{1,16}\.png").fullmatch,  # type: ignore[dict-item]
+    "asset": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}").fullmatch,  # type: ignore[dict-item]
+    "device_id": ids.is_device_library_id,
+    "pass_type": ids.is_pass_type_id,
+}
+# A parameter not named above: URL-safe and far below any key limit.
+_ANY_PARAM = re.compile(r"[A-Za-z0-9._~-]{1,256}").fullmatch
 
 
 @dataclass(frozen=True)
@@ -50,6 +83,14 @@ class RouteSpec:
     status: int
     errors: tuple[int, ...]
     content_type: str = "application/json"
+    # Apple's web service (registration, log): read the body as JSON whatever its
+    # Content-Type (Wallet clients send none, or another); registration refuses a
+    # missing body (400, not 422).
+    any_content_type: bool = False
+    body_required: bool = False
+    max_body: int = MAX_BODY_BYTES
+    # The answer to a malformed path parameter (a page answers its own 404 page).
+    bad_path: Callable[[], Response] | None = None
     also: tuple[int, ...] = ()  # other success statuses with the same body
     # False: the view's service checks the staff account inside its own read
     # (the ledger's one TransactGet); here only the token and its claimed role.
@@ -112,24 +153,47 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def _body(request: Request, model: type[BaseModel]) -> BaseModel:
+def _is_json_type(content_type: str) -> bool:
+    """application/json or application/*+json, with any parameters.
+
+    Exactly these: a "simple" cross-site request (text/plain, a form, or no type at
+    all) needs no CORS preflight, so accepting it would let any web page post here.
+    """
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _body(spec: RouteSpec, request: Request) -> BaseModel:
     raw = request.raw_body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES // 1024} KiB.")
-    content_type = (request.headers.get("content-type") or "application/json").lower()
-    if "json" not in content_type:
-        raise UnsupportedMediaType("Send the body as application/json.")
-    try:
-        # An empty body is an empty object: every field then takes its default.
-        data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedJson("The body is not valid JSON.") from exc
+    if len(raw) > spec.max_body:
+        raise PayloadTooLarge(f"The body is over {spec.max_body // 1024} KiB.")
+    if not raw.strip():
+        if spec.body_required:
+            raise BadRequest("Send a JSON body.")
+        data: Any = {}  # An empty body is an empty object: every field takes its default.
+    else:
+        content_type = request.headers.get("content-type") or ""
+        if not spec.any_content_type and not _is_json_type(content_type):
+            raise UnsupportedMediaType("Send the body as application/json.")
+        try:
+            data = jsonin.loads(raw)
+        except jsonin.NotJson as exc:
+            raise MalformedJson(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
+    assert spec.body is not None
     try:
-        return model.model_validate(data)
+        return spec.body.model_validate(data)
     except ValidationError as exc:
         raise invalid_from(exc) from exc
+
+
+def _check_path(params: dict[str, str]) -> None:
+    for name, value in params.items():
+        if not PATH_PARAMS.get(name, _ANY_PARAM)(value):
+            raise NotFound(f"No such {name.removesuffix('_id').replace('_', ' ')}.")
 
 
 def _query(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -143,6 +207,12 @@ def _query(request: Request, model: type[BaseModel]) -> BaseModel:
 
 def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict) -> Response:
     try:
+        try:
+            _check_path(params)
+        except NotFound:
+            if spec.bad_path is not None:
+                return spec.bad_path()
+            raise
         call = Call(request=request)
         if spec.role is not None:
             call.claims = auth.decode_token(_bearer(request))
@@ -154,7 +224,7 @@ def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: di
         if spec.query is not None:
             call.query = _query(request, spec.query)
         if spec.body is not None:
-            call.body = _body(request, spec.body)
+            call.body = _body(spec, request)
         result = view(call, **params)
         if isinstance(result, Response):
             return result
@@ -190,6 +260,10 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
         content_type: str = "application/json",
+        any_content_type: bool = False,
+        body_required: bool = False,
+        max_body: int = MAX_BODY_BYTES,
+        bad_path: Callable[[], Response] | None = None,
         also: tuple[int, ...] = (),
         check_staff: bool = True,
         others: tuple[tuple[int, type[BaseModel]], ...] = (),
@@ -206,6 +280,10 @@ class Api:
             status,
             errors,
             content_type,
+            any_content_type,
+            body_required,
+            max_body,
+            bad_path,
             also,
             check_staff,
             others,

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 
 from chalicelib.domain.program import Program
+from chalicelib.domain.text import name_type
 
 
 def _email(value: str) -> str:
@@ -33,6 +34,8 @@ Email = Annotated[
     str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
 ]
 RoleName = Literal["owner", "manager", "barista"]
+# Every name a person sees (staff, members; the program's own are in domain.program).
+Name = name_type(max_length=100)
 LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
@@ -86,7 +89,7 @@ class LoginOut(_Schema):
 
 class StaffIn(_In):
     email: Email
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     role: RoleName
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
@@ -96,10 +99,7 @@ class StaffIn(_In):
 class StaffPatch(_In):
     """Change an account's name, location or daily caps (null removes a cap)."""
 
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    name: Name | None = None
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
     daily_points_cap: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -191,7 +191,7 @@ class Consent(_In):
 
 
 class EnrolmentIn(_In):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: name_type(max_length=200)  # type: ignore[valid-type]
     email: Email
     birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
     consent: Consent
@@ -388,8 +388,14 @@ class TransactionList(_Schema):
 
 class StatsQuery(_Schema):
     model_config = ConfigDict(populate_by_name=True)
-    from_: date = Field(alias="from", description="First day, YYYY-MM-DD (merchant's local days)")
-    to: date = Field(description="Last day, YYYY-MM-DD, at most 366 days after `from`")
+    from_: date | None = Field(
+        default=None,
+        alias="from",
+        description="First day, YYYY-MM-DD (merchant's local days); 29 days before `to` if absent",
+    )
+    to: date | None = Field(
+        default=None, description="Last day, at most 366 days after `from`; today if absent"
+    )
 
 
 class DayStats(_Schema):

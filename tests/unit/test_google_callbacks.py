@@ -171,7 +171,16 @@ def test_another_protocol_version_is_rejected(root, intermediate, root_keys):
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"not json", b"[]", b'{"protocolVersion": "ECv2SigningOnly"}']
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"protocolVersion": "ECv2SigningOnly"}',
+        b"[" * 1000 + b"]" * 1000,
+        b'{"protocolVersion": "ECv2SigningOnly", "signedMessage": "' + b"[" * 1000 + b'"}',
+        b'{"protocolVersion": NaN}',
+    ],
 )
 def test_a_malformed_body_is_rejected(body, root_keys):
     with pytest.raises(CallbackRejected):

@@ -34,6 +34,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib import jsonin
+
 logger = logging.getLogger(__name__)
 
 ROOT_KEYS_URL = "https://pay.google.com/gp/m/issuer/keys"
@@ -276,9 +278,9 @@ def _verified_intermediate_key(
 
 def _parse_object(text: bytes | str, what: str) -> dict:
     try:
-        value = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CallbackRejected(f"{what} is not JSON") from exc
+        value = jsonin.loads(text)
+    except jsonin.NotJson as exc:
+        raise CallbackRejected(f"{what} is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise CallbackRejected(f"{what} is not a JSON object")
     return value
