@@ -19,7 +19,7 @@ from chalicelib.domain.program import Program
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
 from chalicelib.services.members import member_view
-from chalicelib.services.programs import load_program
+from chalicelib.services.programs import current_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 from chalicelib.wallet.google import objects
 
@@ -126,7 +126,7 @@ def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
 
 def sync_class(program_id: str) -> None:
     """Create or patch the program's class: one call, whatever the number of members."""
-    item = load_program(program_id)
+    item, _ = current_program(program_id)  # never the cache: see programs.py
     client().patch_class(class_id(program_id), class_body(item))
 
 
@@ -134,7 +134,7 @@ def sync_object(member: MemberItem, notify: bool) -> None:
     """Patch the member's object (a 404 turns into an insert); notify within the budget."""
     from chalicelib.wallet.google.client import GoogleWalletError
 
-    item = load_program(member.program_id)
+    item, _ = current_program(member.program_id)
     body = object_body(member, json.loads(item.document))
     try:
         client().patch_object(object_id(member.member_id), body)
