@@ -24,7 +24,9 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -96,17 +98,22 @@ def _client_certificate() -> tuple[str, str]:
     return str(folder / "pass.pem"), str(key)
 
 
-def deliver(outbox_id: str) -> str:
+def deliver(outbox_id: str, due_by: str | None = None) -> str:
     """Deliver one outbox item and say how it went.
 
-    'delivered', 'gone', 'superseded', 'retry', 'dead_lettered' or 'more'. Each
-    outcome is one structured log line (JSON), for CloudWatch Logs Insights.
+    'delivered', 'gone', 'superseded', 'retry', 'dead_lettered', 'more', or with
+    `due_by` (an ISO instant) 'not_due': a later change moved the item past it, and
+    is delivered once its own window ends. Each outcome but 'gone' is one structured
+    log line (JSON), for CloudWatch Logs Insights.
     """
     try:
         item = OutboxItem.get(outbox_id, consistent_read=True)
     except OutboxItem.DoesNotExist:
         return "gone"
-    outcome, error = _attempt(item)
+    if due_by is not None and item.due_at > due_by:
+        outcome, error = "not_due", None
+    else:
+        outcome, error = _attempt(item)
     log.info(
         json.dumps(
             {
@@ -404,16 +411,35 @@ def redrive(body: str) -> str:
     return "redriven"
 
 
+# Short of this much of the invocation's time, the stream's path stops waiting for
+# an item's window and leaves it to the sweeper.
+WAIT_MARGIN_SECONDS = 0.5
+
+
+def deliver_when_due(outbox_id: str, due_at: str, seconds_left: Callable[[], float]) -> str:
+    """The stream's path: wait out the item's coalescing window, then deliver it if due.
+
+    Changes to one pass within COALESCE_SECONDS give one push on this path as on the
+    sweeper's: a change made while waiting moves the item's `due_at` on, so this
+    call answers 'not_due' and the stream record of that change delivers it.
+    """
+    wait = (clock.parse_iso(due_at) - clock.now()).total_seconds()
+    wait = min(wait, seconds_left() - WAIT_MARGIN_SECONDS)
+    if wait > 0:
+        time.sleep(wait)
+    return deliver(outbox_id, due_by=clock.iso(clock.now()))
+
+
 def sweep(limit: int = 200, now: datetime | None = None) -> dict[str, int]:
     """Deliver what is due by `now` (default: now), shard by shard (a Query each, never a Scan)."""
     due = clock.iso(now or clock.now())
     outcomes: Counter[str] = Counter()
     for shard in range(OUTBOX_SHARDS):
         for item in OutboxItem.pending.query(shard, OutboxItem.due_at <= due, limit=limit):
-            outcome = deliver(item.outbox_id)
+            outcome = deliver(item.outbox_id, due_by=due)
             while outcome == "more":  # a fan-out: its next page straight away
                 outcomes["fanout_page"] += 1
-                outcome = deliver(item.outbox_id)
+                outcome = deliver(item.outbox_id, due_by=due)
             outcomes[outcome] += 1
     return dict(outcomes)
 
