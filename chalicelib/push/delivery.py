@@ -27,6 +27,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -110,6 +111,7 @@ def deliver(outbox_id: str, due_by: str | None = None) -> str:
         item = OutboxItem.get(outbox_id, consistent_read=True)
     except OutboxItem.DoesNotExist:
         return "gone"
+    tried = int(item.attempts or 0)  # before: a retry's update refreshes the item
     if due_by is not None and item.due_at > due_by:
         outcome, error = "not_due", None
     else:
@@ -122,7 +124,7 @@ def deliver(outbox_id: str, due_by: str | None = None) -> str:
                 "kind": item.kind,
                 "reason": item.reason,
                 "outcome": outcome,
-                "attempts": int(item.attempts or 0) + (outcome in ("retry", "dead_lettered")),
+                "attempts": tried + (outcome in ("retry", "dead_lettered")),
                 "error": error,
             }
         )
@@ -130,11 +132,20 @@ def deliver(outbox_id: str, due_by: str | None = None) -> str:
     return outcome
 
 
+@dataclass
+class _Progress:
+    """The legs of a pass delivery that succeeded, recorded on the item with its backoff."""
+
+    actions: list[Any] = field(default_factory=list)
+    notified: int | None = None  # the notify_version whose notice is settled
+
+
 def _attempt(item: OutboxItem) -> tuple[str, str | None]:
+    progress = _Progress()
     try:
         if item.kind == "fanout":
             return _deliver_fanout(item), None
-        error = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
+        error = _deliver_pass(item, progress) if item.kind == "pass" else _deliver_class(item)
     except Exception as exc:
         log.exception("delivery of %s failed", item.outbox_id)
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -142,45 +153,99 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
         try:
             item.delete(condition=OutboxItem.version == int(item.version))
         except DeleteError:
+            _record_notice(item, progress.notified)  # the newer version owes no second one
             stats["superseded"] += 1
             return "superseded", None  # changed meanwhile: its newer version is pending
         stats["delivered"] += 1
         return "delivered", None
-    return _retry_later(item, error), error
+    return _retry_later(item, error, progress), error
 
 
-def _deliver_pass(item: OutboxItem) -> str | None:
-    """Push the pass's devices and update its Google object; what failed, or None."""
+def _deliver_pass(item: OutboxItem, progress: _Progress) -> str | None:
+    """Push the pass's devices and update its Google object; what failed, or None.
+
+    Legs that succeeded at this version on an earlier attempt are skipped, and this
+    attempt's successes go into `progress`: a retry pushes only the devices that
+    failed, and Google's object and notice are not sent twice.
+    """
     try:
         member = MemberItem.get(item.member_id, consistent_read=True)
     except MemberItem.DoesNotExist:
         return None  # nothing left to update
-    errors = [_push_devices(member.member_id)]
-    try:
-        google_wallet.sync_object(member, notify=bool(item.notify))
-    except Exception as exc:
-        log.exception("Google update for member %s failed", member.member_id)
-        errors.append(f"Google: {type(exc).__name__}: {exc}"[:300])
+    version = int(item.version)
+    pushed = set(item.pushed or ()) if item.pushed_version == version else set()
+    registrations = [
+        r for r in RegistrationItem.by_serial.query(member.member_id) if r.push_token not in pushed
+    ]
+    error, answered = _push_registrations(registrations)
+    errors = [error]
+    if answered - pushed:
+        progress.actions += [
+            OutboxItem.pushed_version.set(version),
+            OutboxItem.pushed.set(pushed | answered),
+        ]
+    if item.synced_version != version:
+        owed = _notice_owed(item)
+        try:
+            google_wallet.sync_object(member, notify=owed is not None)
+        except Exception as exc:
+            log.exception("Google update for member %s failed", member.member_id)
+            errors.append(f"Google: {type(exc).__name__}: {exc}"[:300])
+        else:
+            progress.actions.append(OutboxItem.synced_version.set(version))
+            if owed is not None:
+                progress.notified = owed
+                progress.actions.append(OutboxItem.notified_version.set(owed))
     return "; ".join(e for e in errors if e) or None
 
 
-def _push_devices(serial: str) -> str | None:
-    return _push_tokens(list(RegistrationItem.by_serial.query(serial)))
+def _notice_owed(item: OutboxItem) -> int | None:
+    """The notify_version whose "Reward ready" notice is still to send, or None."""
+    if not item.notify:
+        return None
+    wanted = int(item.notify_version) if item.notify_version is not None else None
+    if item.notified_version is None:
+        return wanted if wanted is not None else int(item.version)
+    if wanted is not None and wanted > int(item.notified_version):
+        return wanted
+    return None  # settled: later changes without a reward owe none
+
+
+def _record_notice(item: OutboxItem, notified: int | None) -> None:
+    """Remember a notice sent, whatever version the item is at now (unless it is gone)."""
+    if notified is None:
+        return
+    try:
+        item.update(
+            actions=[OutboxItem.notified_version.set(notified)],
+            condition=OutboxItem.outbox_id.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            log.warning("outbox %s: the notice sent was not recorded", item.outbox_id)
 
 
 def _push_tokens(registrations: list[RegistrationItem]) -> str | None:
+    return _push_registrations(registrations)[0]
+
+
+def _push_registrations(registrations: list[RegistrationItem]) -> tuple[str | None, set[str]]:
     """Push every registration and drop the ones APNs says are gone.
 
     None when nothing is left to retry; otherwise what APNs answered, for the
-    outbox's last_error and the dead-letter message ("APNs: 3 of 5 to retry: 503 x3").
+    outbox's last_error and the dead-letter message ("APNs: 3 of 5 to retry: 503 x3");
+    and the tokens settled (answered, not to push again for this change).
     """
     if not registrations:
-        return None
+        return None, set()
     results = pusher().push_many([r.push_token for r in registrations])
     by_token = {r.push_token: r for r in registrations}
     retry: Counter[str] = Counter()
+    settled: set[str] = set()
     for result in results:
         stats[f"push_{result.outcome.name.lower()}"] += 1
+        if result.outcome not in (Outcome.CERTIFICATE, Outcome.RETRY):
+            settled.add(result.token)
         if result.outcome == Outcome.UNREGISTER:
             registration = by_token.get(result.token)
             if registration is not None:
@@ -197,9 +262,9 @@ def _push_tokens(registrations: list[RegistrationItem]) -> str | None:
         elif result.outcome == Outcome.REJECTED:
             log.error("APNs rejected a push: %s %s", result.status, result.reason)
     if not retry:
-        return None
+        return None, settled
     answers = ", ".join(f"{answer or 'no answer'} x{n}" for answer, n in retry.most_common())
-    return f"APNs: {sum(retry.values())} of {len(results)} to retry: {answers}"
+    return f"APNs: {sum(retry.values())} of {len(results)} to retry: {answers}", settled
 
 
 FANOUT_PAGE = 5000  # about 1 MB of registrations: one DynamoDB page
@@ -309,27 +374,32 @@ def _deliver_class(item: OutboxItem) -> str | None:
     return None
 
 
-def _retry_later(item: OutboxItem, error: str | None) -> str:
+def _retry_later(item: OutboxItem, error: str | None, progress: _Progress | None = None) -> str:
     """Back the item off for another attempt; 'retry', or 'dead_lettered' after the last one.
 
     An item the dead-letter queue did not take (none configured, or SQS unreachable)
-    stays pending and keeps backing off, up to an hour apart: nothing is lost.
+    stays pending and keeps backing off, up to an hour apart: nothing is lost. The
+    legs that succeeded are recorded with the backoff, for this version only.
     """
     attempts = int(item.attempts or 0) + 1
     if attempts >= settings().delivery_max_attempts and _dead_letter(item, attempts, error):
         return "dead_lettered"
     backoff = min(MAX_BACKOFF_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
     due = clock.iso(clock.now() + timedelta(seconds=backoff))
-    # A newer change may have reset it meanwhile: it is due again anyway.
-    with contextlib.suppress(UpdateError):
+    try:
         item.update(
             actions=[
                 OutboxItem.attempts.set(attempts),
                 OutboxItem.due_at.set(due),
                 OutboxItem.last_error.set(error or "unknown"),
+                *(progress.actions if progress else []),
             ],
             condition=OutboxItem.version == int(item.version),
         )
+    except UpdateError:
+        # A newer change reset it meanwhile: it is due again anyway, all legs to redo
+        # but a notice already sent.
+        _record_notice(item, progress.notified if progress else None)
     stats["retried"] += 1
     return "retry"
 
