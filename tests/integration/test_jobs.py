@@ -358,6 +358,10 @@ def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monk
 # --- resuming --------------------------------------------------------------------------------
 
 
+class LambdaKilled(BaseException):
+    """The process ends mid-run (a timeout, an out-of-memory): not a member's failure."""
+
+
 def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, monkeypatch):
     shop = Shop(monkeypatch, points_program("after_days", 5))
     crowd = []
@@ -371,13 +375,13 @@ def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, m
     def crashing(member_id, due, now):
         calls["n"] += 1
         if calls["n"] == 4:
-            raise RuntimeError("Lambda timed out")
+            raise LambdaKilled("Lambda timed out")
         return real(member_id, due, now)
 
     job = runner.Job(**{**expiry.JOB.__dict__, "handle": crashing})
 
     stopped = runner.run(job, at("2045-03-07"), page_size=1, max_pages=2)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(LambdaKilled):
         runner.run(job, at("2045-03-07"), page_size=1)
     runner.run(job, at("2045-03-07"), page_size=1)
     runner.run(job, at("2045-03-07", 18), page_size=1)
@@ -405,3 +409,47 @@ def test_the_warning_shows_on_the_google_card_too(dynamodb_url, monkeypatch):
         "header": "Expiring soon",
         "body": "120 points expire on 31 Mar",
     }
+
+
+def run_lambda(name: str) -> list[dict]:
+    """Invoke a job's Lambda handler as the hourly schedule does, with Lambda's 15 minutes;
+    the metrics lines (embedded metric format) it printed."""
+    import io
+    from contextlib import redirect_stdout
+
+    from chalice.local import LambdaContext
+    from chalice.test import TestEventsClient
+
+    from app import app
+
+    event = TestEventsClient(app).generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    out = io.StringIO()
+    with redirect_stdout(out):
+        app.handler_map[name](event, LambdaContext(name, 512, max_runtime_ms=900_000))
+    return [json.loads(line) for line in out.getvalue().splitlines() if '"_aws"' in line]
+
+
+def test_one_members_failure_is_counted_and_the_others_still_get_theirs(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    crowd = []
+    for _ in range(5):
+        someone = shop.enrol(at("2046-01-01"))
+        shop.buy(someone, "50", at("2046-01-01"))
+        crowd.append(someone)
+    broken = crowd[2]
+    lots = member(broken).point_lots
+    # Data the rules cannot read: this member's change raises.
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set("not lots")])
+    monkeypatch.setattr(clock, "now", lambda: at("2046-02-01", 10))
+
+    first = run_lambda("expire_points")
+    expired_first = [expiry_points(m) for m in crowd]
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set(lots)])
+    monkeypatch.setattr(clock, "now", lambda: at("2046-02-01", 11))
+    second = run_lambda("expire_points")
+
+    assert expired_first == [[-50], [-50], [], [-50], [-50]]
+    assert [m["JobMembersFailed"] for m in first] == [1]
+    assert first[0]["Job"] == "expiry"
+    assert [m["JobMembersFailed"] for m in second] == [0]
+    assert expiry_points(broken) == [-50]
