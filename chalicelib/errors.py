@@ -101,3 +101,9 @@ class TooManyAttempts(TooManyRequests):
 
 class ScanLimit(TooManyRequests):
     code = "scan_limit"
+
+
+class Unavailable(LoyaltyError):
+    """The store could not take the change now (throttled, a conflict): send it again."""
+
+    http_status, code = 503, "unavailable"

@@ -142,41 +142,51 @@ def _touch(
 # --- birthdays ---------------------------------------------------------------------------
 
 
+class _NoBirthdayReward(Exception):
+    """Read again inside the ledger's path: the program has no birthday reward (now)."""
+
+
 def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str:
-    """The program's birthday reward, once a year, on the member's local birthday."""
+    """The program's birthday reward, once a year, on the member's local birthday.
+
+    The reward is the program's as read inside the ledger's retry, whose transaction
+    checks the program's version: never a copy older than the change it goes out with.
+    """
     member = _load(member_id)
     if member is None:
         return "skipped"
-    _, program = cached_program(member.program_id)
-    if program.birthday is None:
-        return "no_reward"
     moment = moment_for(member.merchant_id, at)
     if moment.today < day:
         return NOT_YET
     # The day itself, or the next (a run late by a few hours for a zone at the edge).
     if moment.today - day > timedelta(days=1) or not expiry.is_birthday(member.birthday, day):
         return "not_today"
-    spec = program.birthday
 
     def rule(c: ledger_service.Context) -> Outcome:
+        spec = c.program.birthday
+        if spec is None:
+            raise _NoBirthdayReward
         reward = expiry.birthday_reward(
             spec.reward.name, spec.valid_days, c.transaction_id, c.new_id(), day, c.moment.zone
         )
         card = replace(c.card, rewards=(*c.card.rewards, reward))
         return Outcome(card, 0, 0, rewards_unlocked=(reward,), detail={"birthday": day.isoformat()})
 
-    ledger_service.apply(
-        ledger_service.system_claims(member.merchant_id),
-        ledger_service.Change(
-            "birthday",
-            member_id,
-            {"year": day.year},
-            f"birthday#{member_id}#{day.year}",
-            rule,
-            system=True,
-            at=at,
-        ),
-    )
+    try:
+        ledger_service.apply(
+            ledger_service.system_claims(member.merchant_id),
+            ledger_service.Change(
+                "birthday",
+                member_id,
+                {"year": day.year},
+                f"birthday#{member_id}#{day.year}",
+                rule,
+                system=True,
+                at=at,
+            ),
+        )
+    except _NoBirthdayReward:
+        return "no_reward"
     return "granted"
 
 

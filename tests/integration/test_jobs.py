@@ -453,3 +453,25 @@ def test_one_members_failure_is_counted_and_the_others_still_get_theirs(dynamodb
     assert first[0]["Job"] == "expiry"
     assert [m["JobMembersFailed"] for m in second] == [0]
     assert expiry_points(broken) == [-50]
+
+
+def test_a_birthday_reward_follows_a_change_another_process_made_to_the_program(
+    dynamodb_url, monkeypatch
+):
+    shop = Shop(monkeypatch, birthday_program())
+    ada = shop.enrol(at("2047-01-01"), birthday="1990-06-15")
+    programs.cached_program(shop.program_id)  # this process holds the program
+    # Another process (the owner's console) renames the treat: this one's copy is stale.
+    item = ProgramItem.get(shop.program_id, consistent_read=True)
+    document = json.loads(item.document)
+    document["birthday"]["reward"]["name"] = "Pie"
+    item.update(
+        actions=[
+            ProgramItem.document.set(json.dumps(document)),
+            ProgramItem.version.set(int(item.version) + 1),
+        ]
+    )
+
+    birthday.run(at("2047-06-15"))
+
+    assert [r.name for r in member(ada).rewards] == ["Happy birthday! Pie"]
