@@ -77,7 +77,9 @@ def outbox_changed(event: DynamoDBEvent) -> None:
             continue
         due[record.keys["outbox_id"]["S"]] = image["due_at"]["S"]
     for outbox_id, due_at in sorted(due.items(), key=lambda pair: pair[1]):
-        outcome = delivery.deliver_when_due(outbox_id, due_at, lambda: _seconds_left(event))
+        # Outside Lambda (a bench, a direct call) there is no deadline: wait the window out.
+        left = (lambda: _seconds_left(event)) if event.context else (lambda: float("inf"))
+        outcome = delivery.deliver_when_due(outbox_id, due_at, left)
         # A fan-out goes on page by page while time is left; the sweeper resumes
         # from its saved cursor if this invocation ends first.
         while outcome == "more" and _seconds_left(event) > FANOUT_PAGE_SECONDS:
