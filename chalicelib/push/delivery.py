@@ -382,7 +382,10 @@ def _retry_later(item: OutboxItem, error: str | None, progress: _Progress | None
     legs that succeeded are recorded with the backoff, for this version only.
     """
     attempts = int(item.attempts or 0) + 1
-    if attempts >= settings().delivery_max_attempts and _dead_letter(item, attempts, error):
+    notified = progress.notified if progress else None
+    if attempts >= settings().delivery_max_attempts and _dead_letter(
+        item, attempts, error, notified
+    ):
         return "dead_lettered"
     backoff = min(MAX_BACKOFF_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
     due = clock.iso(clock.now() + timedelta(seconds=backoff))
@@ -399,12 +402,14 @@ def _retry_later(item: OutboxItem, error: str | None, progress: _Progress | None
     except UpdateError:
         # A newer change reset it meanwhile: it is due again anyway, all legs to redo
         # but a notice already sent.
-        _record_notice(item, progress.notified if progress else None)
+        _record_notice(item, notified)
     stats["retried"] += 1
     return "retry"
 
 
-def _dead_letter(item: OutboxItem, attempts: int, error: str | None) -> bool:
+def _dead_letter(
+    item: OutboxItem, attempts: int, error: str | None, notified: int | None = None
+) -> bool:
     """Hand the item to the dead-letter queue, then drop it from the outbox; False if not taken.
 
     Sent before deleted: a crash in between repeats the message, never loses the item.
@@ -421,7 +426,8 @@ def _dead_letter(item: OutboxItem, attempts: int, error: str | None) -> bool:
         "program_id": item.program_id,
         "merchant_id": item.merchant_id,
         "reason": item.reason,  # a fan-out's job id
-        "notify": bool(item.notify),
+        # A notice already sent (before, or on this last attempt) is not owed again.
+        "notify": _notice_owed(item) not in (None, notified),
         "version": int(item.version),
         "shard": int(item.shard),
         "created_at": item.created_at,
