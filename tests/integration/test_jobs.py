@@ -475,3 +475,31 @@ def test_a_birthday_reward_follows_a_change_another_process_made_to_the_program(
     birthday.run(at("2047-06-15"))
 
     assert [r.name for r in member(ada).rewards] == ["Happy birthday! Pie"]
+
+
+def test_a_tier_review_follows_a_window_another_process_lengthened(dynamodb_url, monkeypatch):
+    document = points_program(
+        "never",
+        tiers=[
+            {"name": "Bronze", "threshold": 0},
+            {"name": "Silver", "threshold": 100, "multiplier": "1.5"},
+        ],
+        tier_window_days=30,
+    )
+    shop = Shop(monkeypatch, document)
+    ada = shop.enrol(at("2048-01-01"))
+    shop.buy(ada, "150", at("2048-01-01"))
+    programs.cached_program(shop.program_id)  # this process holds the 30-day window
+    item = ProgramItem.get(shop.program_id, consistent_read=True)
+    changed = json.loads(item.document)
+    changed["tier_window_days"] = 60
+    item.update(
+        actions=[
+            ProgramItem.document.set(json.dumps(changed)),
+            ProgramItem.version.set(int(item.version) + 1),
+        ]
+    )
+
+    tiers.run(at("2048-01-31"))
+
+    assert member(ada).tier == "Silver"
