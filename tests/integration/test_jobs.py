@@ -503,3 +503,17 @@ def test_a_tier_review_follows_a_window_another_process_lengthened(dynamodb_url,
     tiers.run(at("2048-01-31"))
 
     assert member(ada).tier == "Silver"
+
+
+def test_a_member_that_keeps_failing_is_given_up_after_the_attempts_and_logged(
+    dynamodb_url, monkeypatch
+):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    broken = shop.enrol(at("2049-01-01"))
+    shop.buy(broken, "50", at("2049-01-01"))
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set("not lots")])
+    monkeypatch.setattr(runner, "MEMBER_ATTEMPTS", 2)
+
+    runs = [expiry.run(at("2049-02-01", hour)) for hour in (10, 11, 12)]
+
+    assert [(r["failed"], r["abandoned"]) for r in runs] == [(1, 0), (1, 1), (0, 0)]
