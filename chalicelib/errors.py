@@ -119,3 +119,9 @@ class TooManyMisses(TooManyRequests):
 
 class TooManyEnrolments(TooManyRequests):
     code = "too_many_enrolments"
+
+
+class Unavailable(LoyaltyError):
+    """The store could not take the change now (throttled, a conflict): send it again."""
+
+    http_status, code = 503, "unavailable"

@@ -4,6 +4,7 @@ day has begun (runner.py), and a run cut off by the time limit resumes the next 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from chalice import Blueprint, Cron
 from chalice.app import CloudWatchEvent
@@ -12,6 +13,15 @@ from chalice.app import CloudWatchEvent
 # only these three need the job runner and the scheduled services.
 schedules = Blueprint(__name__)
 log = logging.getLogger(__name__)
+
+
+def _run(module: Any, event: CloudWatchEvent) -> None:
+    """Run the job; its outcomes go to the log and its failures to a metric."""
+    from chalicelib.config import settings
+    from chalicelib.jobs import runner
+
+    outcomes = module.run(remaining_seconds=lambda: _remaining(event))
+    runner.report(module.JOB, outcomes, settings().stage)
 
 
 def _remaining(event: CloudWatchEvent) -> float:
@@ -23,18 +33,18 @@ def _remaining(event: CloudWatchEvent) -> float:
 def expire_points(event: CloudWatchEvent) -> None:
     from chalicelib.jobs import expiry
 
-    log.info("expiry: %s", dict(expiry.run(remaining_seconds=lambda: _remaining(event))))
+    _run(expiry, event)
 
 
 @schedules.schedule(Cron(10, "*", "*", "*", "?", "*"))
 def birthday_rewards(event: CloudWatchEvent) -> None:
     from chalicelib.jobs import birthday
 
-    log.info("birthday: %s", dict(birthday.run(remaining_seconds=lambda: _remaining(event))))
+    _run(birthday, event)
 
 
 @schedules.schedule(Cron(15, "*", "*", "*", "?", "*"))
 def review_tiers(event: CloudWatchEvent) -> None:
     from chalicelib.jobs import tiers
 
-    log.info("tiers: %s", dict(tiers.run(remaining_seconds=lambda: _remaining(event))))
+    _run(tiers, event)

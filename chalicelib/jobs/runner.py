@@ -17,6 +17,12 @@ After each page that moved a cursor, the day's JobRunItem is saved; a key is
 and the day is done when all its keys are. A run
 repeated the same day reads only the keys not done, from their cursors, and the
 ledger's idempotency keys make whatever it repeats a no-op.
+
+One member's failure (an exception from its change) never stops a run: it is
+logged and counted ("failed" in the run's result, a metric from the Lambda), the
+run moves on, and the member is kept on its key's checkpoint to be tried again
+first on each later run, up to MEMBER_ATTEMPTS runs. A key whose list of members to
+retry is full stops at the next failing member instead, to resume from it.
 """
 
 from __future__ import annotations
@@ -33,10 +39,13 @@ from pynamodb.indexes import GlobalSecondaryIndex
 
 from chalicelib import clock
 from chalicelib.domain import expiry
+from chalicelib.logs import emit_metrics
 from chalicelib.services.scheduled import NOT_YET
 from chalicelib.store.models import JobRunItem, MemberItem
 
 log = logging.getLogger(__name__)
+
+METRIC_NAMESPACE = "WalletLoyalty"  # as the outbox's metrics (push/handlers.py)
 
 EARLIEST_OFFSET = -12 * 60  # minutes: the westernmost zone (Etc/GMT+12)
 LATEST_OFFSET = 14 * 60  # Pacific/Kiritimati
@@ -45,6 +54,9 @@ LATEST_OFFSET = 14 * 60  # Pacific/Kiritimati
 MARGIN_MINUTES = 60
 PAGE_SIZE = 100
 CHECKPOINT_DAYS = 30
+MEMBER_ATTEMPTS = 24  # runs that try a failing member: a day of hourly runs
+RETRY_LIMIT = 100  # failing members kept per key (the checkpoint is one item, 400 KB at most)
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -115,16 +127,23 @@ def run(
             for shard in range(expiry.SHARDS):
                 key = f"{part}#{shard}"
                 state = shards.get(key, {"cursor": None, "done": False})
+                if state.get("retry"):
+                    state["retry"] = _retry(job, state["retry"], day, now, outcomes)
+                    state["done"] = state["done"] and not state["retry"]
+                    shards[key] = state
+                    _save(checkpoint, shards, now)
                 while not state["done"]:
                     if out_of_time():
                         _save(checkpoint, shards, now)
                         return outcomes
                     budget["pages"] += 1
+                    retry = dict(state.get("retry", {}))
                     cursor, finished, waiting = _page(
-                        job, key, day, lower, state["cursor"], page_size, now, outcomes
+                        job, key, day, lower, state["cursor"], page_size, now, outcomes, retry
                     )
                     moved = cursor != state["cursor"]
-                    state = {"cursor": cursor, "done": finished and everyone_there and not waiting}
+                    done = finished and everyone_there and not waiting and not retry
+                    state = {"cursor": cursor, "done": done, **({"retry": retry} if retry else {})}
                     shards[key] = state
                     if moved:
                         _save(checkpoint, shards, now)  # a crash from here on resumes after it
@@ -152,9 +171,13 @@ def _page(
     page_size: int,
     now: datetime,
     outcomes: Counter[str],
+    retry: dict[str, int],
 ) -> tuple[dict | None, bool, bool]:
     """Handle one page: the cursor after it, whether the key is read to its end for
-    now, and whether a member is waiting for its zone's day (read it again later)."""
+    now, and whether a member is waiting for its zone's day (read it again later).
+
+    Members whose change failed are added to `retry` (member id -> runs tried).
+    """
     range_attr = getattr(MemberItem, job.range_attr)
     results = job.index.query(
         key,
@@ -166,13 +189,78 @@ def _page(
     )
     handled = 0
     for item in results:
-        outcome = job.handle(item.member_id, day, now)
-        outcomes[outcome] += 1
+        if item.member_id in retry:
+            handled += 1  # read again from before a stop: the retry list has it
+            cursor = _key_of(job, item, key)
+            continue
+        outcome = _handle(job, item.member_id, day, now, outcomes)
         if outcome == NOT_YET:
             return cursor, True, True  # this zone's members wait for the next run, from here
+        if outcome == FAILED:
+            if len(retry) >= RETRY_LIMIT:
+                return cursor, True, True  # no room to remember it: resume from it
+            retry[item.member_id] = 1
         handled += 1
         cursor = _key_of(job, item, key)
     return cursor, handled < page_size or results.last_evaluated_key is None, False
+
+
+def _handle(job: Job, member_id: str, day: date, now: datetime, outcomes: Counter[str]) -> str:
+    """One member's change, counted; FAILED, logged, when it raised: the run goes on."""
+    try:
+        outcome = job.handle(member_id, day, now)
+    except Exception:
+        log.exception(
+            json.dumps(
+                {
+                    "event": "job_member_failed",
+                    "job": job.name,
+                    "member_id": member_id,
+                    "day": day.isoformat(),
+                }
+            )
+        )
+        outcome = FAILED
+    outcomes[outcome] += 1
+    return outcome
+
+
+def _retry(
+    job: Job, retry: dict[str, int], day: date, now: datetime, outcomes: Counter[str]
+) -> dict[str, int]:
+    """Try the members an earlier run failed on again; those still to retry."""
+    left = {}
+    for member_id, tried in retry.items():
+        outcome = _handle(job, member_id, day, now, outcomes)
+        if outcome == NOT_YET:
+            left[member_id] = tried
+        elif outcome == FAILED:
+            if tried + 1 < MEMBER_ATTEMPTS:
+                left[member_id] = tried + 1
+            else:
+                outcomes["abandoned"] += 1
+                log.error(
+                    json.dumps(
+                        {
+                            "event": "job_member_abandoned",
+                            "job": job.name,
+                            "member_id": member_id,
+                            "day": day.isoformat(),
+                            "runs": tried + 1,
+                        }
+                    )
+                )
+    return left
+
+
+def report(job: Job, outcomes: Counter[str], stage: str) -> None:
+    """A run's outcomes in the log, and its failed members as a metric (alarm on it)."""
+    log.info("%s: %s", job.name, dict(outcomes))
+    emit_metrics(
+        METRIC_NAMESPACE,
+        {"Stage": stage, "Job": job.name},
+        {"JobMembersFailed": outcomes[FAILED], "JobMembersAbandoned": outcomes["abandoned"]},
+    )
 
 
 def _key_of(job: Job, item: Any, key: str) -> dict:

@@ -24,7 +24,10 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -96,17 +99,23 @@ def _client_certificate() -> tuple[str, str]:
     return str(folder / "pass.pem"), str(key)
 
 
-def deliver(outbox_id: str) -> str:
+def deliver(outbox_id: str, due_by: str | None = None) -> str:
     """Deliver one outbox item and say how it went.
 
-    'delivered', 'gone', 'superseded', 'retry', 'dead_lettered' or 'more'. Each
-    outcome is one structured log line (JSON), for CloudWatch Logs Insights.
+    'delivered', 'gone', 'superseded', 'retry', 'dead_lettered', 'more', or with
+    `due_by` (an ISO instant) 'not_due': a later change moved the item past it, and
+    is delivered once its own window ends. Each outcome but 'gone' is one structured
+    log line (JSON), for CloudWatch Logs Insights.
     """
     try:
         item = OutboxItem.get(outbox_id, consistent_read=True)
     except OutboxItem.DoesNotExist:
         return "gone"
-    outcome, error = _attempt(item)
+    tried = int(item.attempts or 0)  # before: a retry's update refreshes the item
+    if due_by is not None and item.due_at > due_by:
+        outcome, error = "not_due", None
+    else:
+        outcome, error = _attempt(item)
     log.info(
         json.dumps(
             {
@@ -115,7 +124,7 @@ def deliver(outbox_id: str) -> str:
                 "kind": item.kind,
                 "reason": item.reason,
                 "outcome": outcome,
-                "attempts": int(item.attempts or 0) + (outcome in ("retry", "dead_lettered")),
+                "attempts": tried + (outcome in ("retry", "dead_lettered")),
                 "error": error,
             }
         )
@@ -123,11 +132,20 @@ def deliver(outbox_id: str) -> str:
     return outcome
 
 
+@dataclass
+class _Progress:
+    """The legs of a pass delivery that succeeded, recorded on the item with its backoff."""
+
+    actions: list[Any] = field(default_factory=list)
+    notified: int | None = None  # the notify_version whose notice is settled
+
+
 def _attempt(item: OutboxItem) -> tuple[str, str | None]:
+    progress = _Progress()
     try:
         if item.kind == "fanout":
             return _deliver_fanout(item), None
-        error = _deliver_pass(item) if item.kind == "pass" else _deliver_class(item)
+        error = _deliver_pass(item, progress) if item.kind == "pass" else _deliver_class(item)
     except Exception as exc:
         log.exception("delivery of %s failed", item.outbox_id)
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -135,45 +153,99 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
         try:
             item.delete(condition=OutboxItem.version == int(item.version))
         except DeleteError:
+            _record_notice(item, progress.notified)  # the newer version owes no second one
             stats["superseded"] += 1
             return "superseded", None  # changed meanwhile: its newer version is pending
         stats["delivered"] += 1
         return "delivered", None
-    return _retry_later(item, error), error
+    return _retry_later(item, error, progress), error
 
 
-def _deliver_pass(item: OutboxItem) -> str | None:
-    """Push the pass's devices and update its Google object; what failed, or None."""
+def _deliver_pass(item: OutboxItem, progress: _Progress) -> str | None:
+    """Push the pass's devices and update its Google object; what failed, or None.
+
+    Legs that succeeded at this version on an earlier attempt are skipped, and this
+    attempt's successes go into `progress`: a retry pushes only the devices that
+    failed, and Google's object and notice are not sent twice.
+    """
     try:
         member = MemberItem.get(item.member_id, consistent_read=True)
     except MemberItem.DoesNotExist:
         return None  # nothing left to update
-    errors = [_push_devices(member.member_id)]
-    try:
-        google_wallet.sync_object(member, notify=bool(item.notify))
-    except Exception as exc:
-        log.exception("Google update for member %s failed", member.member_id)
-        errors.append(f"Google: {type(exc).__name__}: {exc}"[:300])
+    version = int(item.version)
+    pushed = set(item.pushed or ()) if item.pushed_version == version else set()
+    registrations = [
+        r for r in RegistrationItem.by_serial.query(member.member_id) if r.push_token not in pushed
+    ]
+    error, answered = _push_registrations(registrations)
+    errors = [error]
+    if answered - pushed:
+        progress.actions += [
+            OutboxItem.pushed_version.set(version),
+            OutboxItem.pushed.set(pushed | answered),
+        ]
+    if item.synced_version != version:
+        owed = _notice_owed(item)
+        try:
+            google_wallet.sync_object(member, notify=owed is not None)
+        except Exception as exc:
+            log.exception("Google update for member %s failed", member.member_id)
+            errors.append(f"Google: {type(exc).__name__}: {exc}"[:300])
+        else:
+            progress.actions.append(OutboxItem.synced_version.set(version))
+            if owed is not None:
+                progress.notified = owed
+                progress.actions.append(OutboxItem.notified_version.set(owed))
     return "; ".join(e for e in errors if e) or None
 
 
-def _push_devices(serial: str) -> str | None:
-    return _push_tokens(list(RegistrationItem.by_serial.query(serial)))
+def _notice_owed(item: OutboxItem) -> int | None:
+    """The notify_version whose "Reward ready" notice is still to send, or None."""
+    if not item.notify:
+        return None
+    wanted = int(item.notify_version) if item.notify_version is not None else None
+    if item.notified_version is None:
+        return wanted if wanted is not None else int(item.version)
+    if wanted is not None and wanted > int(item.notified_version):
+        return wanted
+    return None  # settled: later changes without a reward owe none
+
+
+def _record_notice(item: OutboxItem, notified: int | None) -> None:
+    """Remember a notice sent, whatever version the item is at now (unless it is gone)."""
+    if notified is None:
+        return
+    try:
+        item.update(
+            actions=[OutboxItem.notified_version.set(notified)],
+            condition=OutboxItem.outbox_id.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            log.warning("outbox %s: the notice sent was not recorded", item.outbox_id)
 
 
 def _push_tokens(registrations: list[RegistrationItem]) -> str | None:
+    return _push_registrations(registrations)[0]
+
+
+def _push_registrations(registrations: list[RegistrationItem]) -> tuple[str | None, set[str]]:
     """Push every registration and drop the ones APNs says are gone.
 
     None when nothing is left to retry; otherwise what APNs answered, for the
-    outbox's last_error and the dead-letter message ("APNs: 3 of 5 to retry: 503 x3").
+    outbox's last_error and the dead-letter message ("APNs: 3 of 5 to retry: 503 x3");
+    and the tokens settled (answered, not to push again for this change).
     """
     if not registrations:
-        return None
+        return None, set()
     results = pusher().push_many([r.push_token for r in registrations])
     by_token = {r.push_token: r for r in registrations}
     retry: Counter[str] = Counter()
+    settled: set[str] = set()
     for result in results:
         stats[f"push_{result.outcome.name.lower()}"] += 1
+        if result.outcome not in (Outcome.CERTIFICATE, Outcome.RETRY):
+            settled.add(result.token)
         if result.outcome == Outcome.UNREGISTER:
             registration = by_token.get(result.token)
             if registration is not None:
@@ -190,9 +262,9 @@ def _push_tokens(registrations: list[RegistrationItem]) -> str | None:
         elif result.outcome == Outcome.REJECTED:
             log.error("APNs rejected a push: %s %s", result.status, result.reason)
     if not retry:
-        return None
+        return None, settled
     answers = ", ".join(f"{answer or 'no answer'} x{n}" for answer, n in retry.most_common())
-    return f"APNs: {sum(retry.values())} of {len(results)} to retry: {answers}"
+    return f"APNs: {sum(retry.values())} of {len(results)} to retry: {answers}", settled
 
 
 FANOUT_PAGE = 5000  # about 1 MB of registrations: one DynamoDB page
@@ -302,32 +374,42 @@ def _deliver_class(item: OutboxItem) -> str | None:
     return None
 
 
-def _retry_later(item: OutboxItem, error: str | None) -> str:
+def _retry_later(item: OutboxItem, error: str | None, progress: _Progress | None = None) -> str:
     """Back the item off for another attempt; 'retry', or 'dead_lettered' after the last one.
 
     An item the dead-letter queue did not take (none configured, or SQS unreachable)
-    stays pending and keeps backing off, up to an hour apart: nothing is lost.
+    stays pending and keeps backing off, up to an hour apart: nothing is lost. The
+    legs that succeeded are recorded with the backoff, for this version only.
     """
     attempts = int(item.attempts or 0) + 1
-    if attempts >= settings().delivery_max_attempts and _dead_letter(item, attempts, error):
+    notified = progress.notified if progress else None
+    if attempts >= settings().delivery_max_attempts and _dead_letter(
+        item, attempts, error, notified
+    ):
         return "dead_lettered"
     backoff = min(MAX_BACKOFF_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
     due = clock.iso(clock.now() + timedelta(seconds=backoff))
-    # A newer change may have reset it meanwhile: it is due again anyway.
-    with contextlib.suppress(UpdateError):
+    try:
         item.update(
             actions=[
                 OutboxItem.attempts.set(attempts),
                 OutboxItem.due_at.set(due),
                 OutboxItem.last_error.set(error or "unknown"),
+                *(progress.actions if progress else []),
             ],
             condition=OutboxItem.version == int(item.version),
         )
+    except UpdateError:
+        # A newer change reset it meanwhile: it is due again anyway, all legs to redo
+        # but a notice already sent.
+        _record_notice(item, notified)
     stats["retried"] += 1
     return "retry"
 
 
-def _dead_letter(item: OutboxItem, attempts: int, error: str | None) -> bool:
+def _dead_letter(
+    item: OutboxItem, attempts: int, error: str | None, notified: int | None = None
+) -> bool:
     """Hand the item to the dead-letter queue, then drop it from the outbox; False if not taken.
 
     Sent before deleted: a crash in between repeats the message, never loses the item.
@@ -344,7 +426,8 @@ def _dead_letter(item: OutboxItem, attempts: int, error: str | None) -> bool:
         "program_id": item.program_id,
         "merchant_id": item.merchant_id,
         "reason": item.reason,  # a fan-out's job id
-        "notify": bool(item.notify),
+        # A notice already sent (before, or on this last attempt) is not owed again.
+        "notify": _notice_owed(item) not in (None, notified),
         "version": int(item.version),
         "shard": int(item.shard),
         "created_at": item.created_at,
@@ -404,29 +487,64 @@ def redrive(body: str) -> str:
     return "redriven"
 
 
+# Short of this much of the invocation's time, the stream's path stops waiting for
+# an item's window and leaves it to the sweeper.
+WAIT_MARGIN_SECONDS = 0.5
+
+
+def deliver_when_due(outbox_id: str, due_at: str, seconds_left: Callable[[], float]) -> str:
+    """The stream's path: wait out the item's coalescing window, then deliver it if due.
+
+    Changes to one pass within COALESCE_SECONDS give one push on this path as on the
+    sweeper's: a change made while waiting moves the item's `due_at` on, so this
+    call answers 'not_due' and the stream record of that change delivers it.
+    """
+    wait = (clock.parse_iso(due_at) - clock.now()).total_seconds()
+    wait = min(wait, seconds_left() - WAIT_MARGIN_SECONDS)
+    if wait > 0:
+        time.sleep(wait)
+    return deliver(outbox_id, due_by=clock.iso(clock.now()))
+
+
 def sweep(limit: int = 200, now: datetime | None = None) -> dict[str, int]:
     """Deliver what is due by `now` (default: now), shard by shard (a Query each, never a Scan)."""
     due = clock.iso(now or clock.now())
     outcomes: Counter[str] = Counter()
     for shard in range(OUTBOX_SHARDS):
         for item in OutboxItem.pending.query(shard, OutboxItem.due_at <= due, limit=limit):
-            outcome = deliver(item.outbox_id)
+            outcome = deliver(item.outbox_id, due_by=due)
             while outcome == "more":  # a fan-out: its next page straight away
                 outcomes["fanout_page"] += 1
-                outcome = deliver(item.outbox_id)
+                outcome = deliver(item.outbox_id, due_by=due)
             outcomes[outcome] += 1
     return dict(outcomes)
 
 
+# The backlog's count stops here: a health check or the sweeper's metric never reads
+# more of a long backlog than this (a COUNT Query still reads what it counts).
+BACKLOG_COUNT_LIMIT = 1000
+
+
 def backlog() -> dict[str, Any]:
-    """How much is pending and how old the oldest is: for /v1/health."""
+    """How much is pending (counted up to BACKLOG_COUNT_LIMIT) and how long it has waited.
+
+    Per shard: a COUNT Query bounded by what is left of the limit, and the item next
+    due (a Query of one). `oldest_age_seconds` is the age of the oldest of those
+    next-due items: what the delivery is behind by, without walking every item.
+    """
     count, oldest = 0, None
     for shard in range(OUTBOX_SHARDS):
-        for item in OutboxItem.pending.query(shard):
-            count += 1
+        if count < BACKLOG_COUNT_LIMIT:
+            count += OutboxItem.pending.count(shard, limit=BACKLOG_COUNT_LIMIT - count)
+        for item in OutboxItem.pending.query(shard, limit=1):
             if oldest is None or item.created_at < oldest:
                 oldest = item.created_at
     age = None
     if oldest is not None:
-        age = (clock.now() - clock.parse_iso(oldest)).total_seconds()
-    return {"pending": count, "oldest_age_seconds": age, "outcomes": dict(stats)}
+        age = max(0.0, (clock.now() - clock.parse_iso(oldest)).total_seconds())
+    return {
+        "pending": count,
+        "pending_capped": count >= BACKLOG_COUNT_LIMIT,
+        "oldest_age_seconds": age,
+        "outcomes": dict(stats),
+    }

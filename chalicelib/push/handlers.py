@@ -1,7 +1,9 @@
 """The deployed stage's triggers for delivery: the outbox's stream, and a sweeper.
 
-The stream delivers a change within a second or so; the sweeper re-drives what a
-failure left pending (its `due_at` has come). Both call push.delivery.
+The stream delivers a change once its coalescing window (store.convert's
+COALESCE_SECONDS) ends, so that a burst of changes to one pass is one push; the
+sweeper re-drives what a failure left pending (its `due_at` has come). Both call
+push.delivery.
 """
 
 from __future__ import annotations
@@ -59,16 +61,25 @@ _STREAM_ARN = os.environ.get(
 def outbox_changed(event: DynamoDBEvent) -> None:
     from chalicelib.push import delivery  # see sweep_outbox
 
+    # One delivery per item, however many of its changes the batch holds; each
+    # waits out its coalescing window (the sweeper's rule), so that changes made
+    # within it give one push. The latest record of an item has its latest due_at.
+    due: dict[str, str] = {}
     for record in event:
         if record.event_name == "REMOVE":
             continue  # delivered or dead-lettered: nothing left to do
+        image = record.new_image or {}
         # A failed delivery's own update (attempts, due_at) is a MODIFY record too:
         # delivering on it would retry at once, in a loop, and skip the backoff.
         # The sweeper takes it when due; a new change resets attempts to 0.
-        if int((record.new_image or {}).get("attempts", {}).get("N", "0")):
+        if int(image.get("attempts", {}).get("N", "0")):
+            due.pop(record.keys["outbox_id"]["S"], None)
             continue
-        outbox_id = record.keys["outbox_id"]["S"]
-        outcome = delivery.deliver(outbox_id)
+        due[record.keys["outbox_id"]["S"]] = image["due_at"]["S"]
+    for outbox_id, due_at in sorted(due.items(), key=lambda pair: pair[1]):
+        # Outside Lambda (a bench, a direct call) there is no deadline: wait the window out.
+        left = (lambda: _seconds_left(event)) if event.context else (lambda: float("inf"))
+        outcome = delivery.deliver_when_due(outbox_id, due_at, left)
         # A fan-out goes on page by page while time is left; the sweeper resumes
         # from its saved cursor if this invocation ends first.
         while outcome == "more" and _seconds_left(event) > FANOUT_PAGE_SECONDS:

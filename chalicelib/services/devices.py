@@ -16,9 +16,9 @@ from chalicelib import clock, ids
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services import pass_tokens, passes
-from chalicelib.services.programs import cached_program
+from chalicelib.services.programs import current_program
 from chalicelib.store import db
-from chalicelib.store.models import MemberItem, RegistrationItem
+from chalicelib.store.models import MemberItem, ProgramItem, RegistrationItem
 
 MAX_DEVICES_PER_PASS = 20  # against registration floods (one pass, ever-new device ids)
 _PUSH_TOKEN = re.compile(r"[A-Za-z0-9]{1,200}")
@@ -108,8 +108,11 @@ def updated_serials(device_id: str, pass_type: str, since: str | None) -> Update
         )
     ]
     changed: dict[str, str] = {}
+    programs: dict[str, ProgramItem] = {}  # a device's passes are mostly of one program
     for member in MemberItem.batch_get(serials) if serials else []:
-        program_item, _ = cached_program(member.program_id)
+        if member.program_id not in programs:
+            programs[member.program_id] = current_program(member.program_id)[0]
+        program_item = programs[member.program_id]
         tag = passes.changed_tag(member, program_item)
         if since is None or tag > since:
             changed[member.member_id] = tag
@@ -132,7 +135,7 @@ def latest_pass(
     pass_type: str, serial: str, auth: str | None, if_modified_since: str | None
 ) -> LatestPass:
     member = pass_tokens.check_auth(_member(pass_type, serial), auth)
-    program_item, _ = cached_program(member.program_id)
+    program_item, program = current_program(member.program_id)
     second = passes.last_modified(member, program_item)
     stamp = http_date(second)
     if if_modified_since:
@@ -143,5 +146,5 @@ def latest_pass(
         # Last-Modified rises by at least a second with every change, so "not older" is safe.
         if since is not None and since.timestamp() >= second:
             return LatestPass(None, stamp)
-    data, _ = passes.build(member)
+    data, _ = passes.build(member, (program_item, program))
     return LatestPass(data, stamp)

@@ -10,17 +10,19 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain import barcode
 from chalicelib.domain.program import Program
+from chalicelib.errors import Unavailable
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
 from chalicelib.services.members import member_view
-from chalicelib.services.programs import load_program
-from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
+from chalicelib.services.programs import current_program
+from chalicelib.store import transact
+from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
 from chalicelib.wallet.google import objects
 
 # The REST client and the save link's signing bring google-auth and requests: imported
@@ -126,7 +128,7 @@ def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
 
 def sync_class(program_id: str) -> None:
     """Create or patch the program's class: one call, whatever the number of members."""
-    item = load_program(program_id)
+    item, _ = current_program(program_id)  # never the cache: see programs.py
     client().patch_class(class_id(program_id), class_body(item))
 
 
@@ -134,7 +136,7 @@ def sync_object(member: MemberItem, notify: bool) -> None:
     """Patch the member's object (a 404 turns into an insert); notify within the budget."""
     from chalicelib.wallet.google.client import GoogleWalletError
 
-    item = load_program(member.program_id)
+    item, _ = current_program(member.program_id)
     body = object_body(member, json.loads(item.document))
     try:
         client().patch_object(object_id(member.member_id), body)
@@ -182,12 +184,40 @@ def take_notice(member_id: str) -> bool:
     return False
 
 
-def record_saved(member_id: str, saved: bool) -> None:
-    """A save or delete callback: whether the member holds a Google pass."""
-    try:
-        MemberItem(member_id).update(
+def record_callback(nonce: str, member_id: str, saved: bool) -> str:
+    """A save or delete callback: whether the member holds a Google pass.
+
+    The nonce is claimed in the same transaction as the member's change, so that a
+    callback is "seen" only once it is recorded: 'recorded', 'seen' (Google sent it
+    again), or 'unknown_member' (nothing to record; the nonce stays free). Raises
+    Unavailable when the store did not take it (throttled, a conflict): answered with
+    an error, Google delivers it again.
+    """
+
+    def build(tx: transact.Write) -> None:
+        claim = UniqueItem(
+            f"google-nonce#{nonce}",
+            owner_id="google",
+            expires_at=clock.now() + timedelta(days=30),
+        )
+        tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="nonce")
+        tx.update(
+            MemberItem(member_id),
             actions=[MemberItem.google_saved.set(saved)],
             condition=MemberItem.member_id.exists(),
+            name="member",
         )
-    except UpdateError:
-        log.info("callback for an unknown member %s", member_id)
+
+    try:
+        transact.write(build)
+    except transact.Cancelled as exc:
+        if "nonce" in exc.failed:
+            return "seen"
+        if "member" in exc.failed:
+            log.info("callback for an unknown member %s", member_id)
+            return "unknown_member"
+        raise Unavailable("The callback could not be recorded now: send it again.") from exc
+    except TransactWriteError as exc:  # throttled, or the store unreachable
+        log.warning("callback for member %s not recorded: %s", member_id, exc)
+        raise Unavailable("The callback could not be recorded now: send it again.") from exc
+    return "recorded"

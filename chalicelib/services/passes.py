@@ -16,7 +16,7 @@ from chalicelib.domain.program import Program
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services.members import member_view
 from chalicelib.services.pass_tokens import auth_token
-from chalicelib.services.programs import cached_program
+from chalicelib.services.programs import current_program
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 from chalicelib.wallet.apple import certs
 from chalicelib.wallet.apple.model import PassContent
@@ -126,13 +126,18 @@ def _barcode(member: MemberItem) -> str:
     return barcode.sign(member.member_id, secrets().key("barcode"))
 
 
-def build(member: MemberItem) -> tuple[bytes, int]:
-    """The member's signed .pkpass and its Last-Modified second."""
+def build(
+    member: MemberItem, current: tuple[ProgramItem, Program] | None = None
+) -> tuple[bytes, int]:
+    """The member's signed .pkpass and its Last-Modified second.
+
+    `current` is the program the caller already read with `current_program`, if any.
+    """
     # Imported on the first pass, not with the app: Pillow alone is some 10 ms of a
     # cold start, and most calls to the API never build a pass.
     from chalicelib.wallet.apple import images, package
 
-    program_item, program = cached_program(member.program_id)
+    program_item, program = current or current_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
     pass_content = content(member, program, merchant)
     files = images.pass_images(

@@ -200,17 +200,30 @@ def list_programs(
     return list(page), page.last_evaluated_key
 
 
-# Programs are configuration read on every balance change. They are cached per
-# process; each balance change's transaction checks the cached version, so a stale
-# copy costs one retry, never a change made under old rules.
+# The program cache: the one rule for reading a program.
+#
+# Programs are configuration read on every balance change, so they are cached per
+# process for _CACHE_SECONDS. Only a balance change may read `cached_program`: its
+# transaction checks the cached version, so a stale copy costs one retry, never a
+# change made under old rules. `forget_program` clears this process only, and other
+# warm processes keep their copy until it lapses: so anything that leaves the process
+# (a pass or its Last-Modified served to a phone, the web service's list of updated
+# passes, Google's class and object bodies, a fan-out) reads `current_program`, the
+# program as of the change that triggered it.
 _CACHE_SECONDS = 60.0
 _cache: dict[str, tuple[float, ProgramItem, Program]] = {}
 
 
 def cached_program(program_id: str) -> tuple[ProgramItem, Program]:
+    """The program, possibly up to a minute old: for a balance change's rules only."""
     hit = _cache.get(program_id)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1], hit[2]
+    return current_program(program_id)
+
+
+def current_program(program_id: str) -> tuple[ProgramItem, Program]:
+    """The program as stored now (a strongly consistent read); the cache is refreshed."""
     item = load_program(program_id)
     program = program_of(item)
     _cache[program_id] = (time.monotonic() + _CACHE_SECONDS, item, program)
@@ -218,4 +231,5 @@ def cached_program(program_id: str) -> tuple[ProgramItem, Program]:
 
 
 def forget_program(program_id: str) -> None:
+    """Drop this process's copy (after a change made here); other processes are not told."""
     _cache.pop(program_id, None)

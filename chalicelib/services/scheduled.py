@@ -21,10 +21,10 @@ from chalicelib.domain.program import Expiry, Program
 from chalicelib.errors import Conflict
 from chalicelib.services import ledger as ledger_service
 from chalicelib.services.moments import moment_for
-from chalicelib.services.programs import cached_program
+from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import db, schedule, transact
 from chalicelib.store.convert import card_of, next_pass_second, pass_outbox
-from chalicelib.store.models import MemberItem
+from chalicelib.store.models import MemberItem, ProgramItem
 
 ATTEMPTS = 5
 # Outcomes that leave the member where the index found it: the run stops that
@@ -43,15 +43,25 @@ def _load(member_id: str) -> MemberItem | None:
 
 def _due(
     member_id: str, due: date, at: datetime | None
-) -> str | tuple[MemberItem, Moment, Program]:
-    """The member, their local moment and program once `due` has come; else why not."""
+) -> str | tuple[MemberItem, Moment, Program, ProgramItem]:
+    """The member, their local moment and program once `due` has come; else why not.
+
+    The program is the cached one (programs.py's rule): every change made under it
+    checks its version in its transaction, and a stale copy costs a retry.
+    """
     member = _load(member_id)
     if member is None:
         return "skipped"
     moment = moment_for(member.merchant_id, at)
     if moment.today < due:
         return NOT_YET
-    return member, moment, cached_program(member.program_id)[1]
+    program_item, program = cached_program(member.program_id)
+    return member, moment, program, program_item
+
+
+def _forget_if_stale(exc: transact.Cancelled, member: MemberItem) -> None:
+    if "program" in exc.failed:
+        forget_program(member.program_id)  # the next attempt reads it afresh
 
 
 # --- expiry ----------------------------------------------------------------------------
@@ -63,7 +73,7 @@ def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
         found = _due(member_id, due, at)
         if isinstance(found, str):
             return found
-        member, moment, program = found
+        member, moment, program, program_item = found
         lots = expiry.lots_from_json(member.point_lots)
         card = card_of(member)
         if expiry.expired(lots, moment.today) or expiry.expired_rewards(card.rewards, moment.iso):
@@ -73,9 +83,10 @@ def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
             except _NothingToExpire:
                 continue
         try:
-            return _reschedule(member, program, moment)
-        except transact.Cancelled:
-            continue  # a till changed the card meanwhile: read it again
+            return _reschedule(member, program, program_item, moment)
+        except transact.Cancelled as exc:
+            _forget_if_stale(exc, member)
+            continue  # a till changed the card (or the owner the program): read it again
     raise Conflict(f"member {member_id} kept changing during the expiry run")
 
 
@@ -104,7 +115,9 @@ def _expire(member: MemberItem, rule: Expiry | None, moment: Moment, at: datetim
     )
 
 
-def _reschedule(member: MemberItem, program: Program, moment: Moment) -> str:
+def _reschedule(
+    member: MemberItem, program: Program, program_item: ProgramItem, moment: Moment
+) -> str:
     """No points to take: show the warning if one is due, and move the member on."""
     lots = expiry.lots_from_json(member.point_lots)
     notice = expiry.notice(lots, moment.today, expiry.warning_days(program.expiry))
@@ -112,21 +125,30 @@ def _reschedule(member: MemberItem, program: Program, moment: Moment) -> str:
         member.member_id, lots, card_of(member), program, moment.today, moment.zone
     )
     values.pop("tier_key"), values.pop("tier_offset")  # the tier review keeps its own day
-    transact.write(partial(_touch, member, values, moment, "expiry_warning" if notice else None))
+    reason = "expiry_warning" if notice else None
+    transact.write(partial(_touch, member, program_item, values, moment, reason))
     return "warned" if notice else "rescheduled"
 
 
 def _touch(
     member: MemberItem,
+    program_item: ProgramItem,
     values: dict[str, object],
     moment: Moment,
     reason: str | None,
     tx: transact.Write,
     extra: list | None = None,
 ) -> None:
-    """Set `values` on the member if unchanged; with `reason`, update the pass (no notice)."""
+    """Set `values` on the member if unchanged and its program too (the rules that made
+    them); with `reason`, update the pass (no notice)."""
     version = int(member.version)
     actions = schedule.due_actions(values) + list(extra or [])
+    tx.condition_check(
+        ProgramItem,
+        program_item.program_id,
+        condition=ProgramItem.version == int(program_item.version),
+        name="program",
+    )
     if reason is not None:
         actions += [
             MemberItem.version.set(version + 1),
@@ -142,41 +164,51 @@ def _touch(
 # --- birthdays ---------------------------------------------------------------------------
 
 
+class _NoBirthdayReward(Exception):
+    """Read again inside the ledger's path: the program has no birthday reward (now)."""
+
+
 def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str:
-    """The program's birthday reward, once a year, on the member's local birthday."""
+    """The program's birthday reward, once a year, on the member's local birthday.
+
+    The reward is the program's as read inside the ledger's retry, whose transaction
+    checks the program's version: never a copy older than the change it goes out with.
+    """
     member = _load(member_id)
     if member is None:
         return "skipped"
-    _, program = cached_program(member.program_id)
-    if program.birthday is None:
-        return "no_reward"
     moment = moment_for(member.merchant_id, at)
     if moment.today < day:
         return NOT_YET
     # The day itself, or the next (a run late by a few hours for a zone at the edge).
     if moment.today - day > timedelta(days=1) or not expiry.is_birthday(member.birthday, day):
         return "not_today"
-    spec = program.birthday
 
     def rule(c: ledger_service.Context) -> Outcome:
+        spec = c.program.birthday
+        if spec is None:
+            raise _NoBirthdayReward
         reward = expiry.birthday_reward(
             spec.reward.name, spec.valid_days, c.transaction_id, c.new_id(), day, c.moment.zone
         )
         card = replace(c.card, rewards=(*c.card.rewards, reward))
         return Outcome(card, 0, 0, rewards_unlocked=(reward,), detail={"birthday": day.isoformat()})
 
-    ledger_service.apply(
-        ledger_service.system_claims(member.merchant_id),
-        ledger_service.Change(
-            "birthday",
-            member_id,
-            {"year": day.year},
-            f"birthday#{member_id}#{day.year}",
-            rule,
-            system=True,
-            at=at,
-        ),
-    )
+    try:
+        ledger_service.apply(
+            ledger_service.system_claims(member.merchant_id),
+            ledger_service.Change(
+                "birthday",
+                member_id,
+                {"year": day.year},
+                f"birthday#{member_id}#{day.year}",
+                rule,
+                system=True,
+                at=at,
+            ),
+        )
+    except _NoBirthdayReward:
+        return "no_reward"
     return "granted"
 
 
@@ -189,7 +221,7 @@ def review_member_tier(member_id: str, due: date, at: datetime | None = None) ->
         found = _due(member_id, due, at)
         if isinstance(found, str):
             return found
-        member, moment, program = found
+        member, moment, program, program_item = found
         card = card_of(member)
         days = ledger.prune_days(card.earned_by_day, moment.today, program.tier_window_days)
         after = ledger.review_tier(replace(card, earned_by_day=days), program, moment.today)
@@ -202,9 +234,18 @@ def review_member_tier(member_id: str, due: date, at: datetime | None = None) ->
         ]
         try:
             transact.write(
-                partial(_touch, member, values, moment, "tier" if changed else None, extra=extra)
+                partial(
+                    _touch,
+                    member,
+                    program_item,
+                    values,
+                    moment,
+                    "tier" if changed else None,
+                    extra=extra,
+                )
             )
-        except transact.Cancelled:
+        except transact.Cancelled as exc:
+            _forget_if_stale(exc, member)
             continue
         return "changed" if changed else "kept"
     raise Conflict(f"member {member_id} kept changing during the tier review")

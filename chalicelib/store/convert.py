@@ -123,7 +123,7 @@ def outbox_actions(
     if member_id is not None:
         actions.append(OutboxItem.member_id.set(member_id))
     if notify:
-        actions.append(OutboxItem.notify.set(True))
+        actions += [OutboxItem.notify.set(True), OutboxItem.notify_version.set(version)]
     return actions
 
 

@@ -13,6 +13,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import (
     AllProjection,
@@ -344,7 +345,7 @@ class OutboxItem(Model):
     class Meta:
         table_name = "outbox"  # prefixed by store.db.bind
         billing_mode = "PAY_PER_REQUEST"
-        # Deployed, its stream triggers delivery (push/handlers.py) within a second.
+        # Deployed, its stream triggers delivery (push/handlers.py) once due_at comes.
         stream_view_type = "NEW_IMAGE"
 
     outbox_id = UnicodeAttribute(hash_key=True)
@@ -361,6 +362,16 @@ class OutboxItem(Model):
     shard = NumberAttribute()
     attempts = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)
+    # A delivery's legs that succeeded, so that a retry redoes only what failed: the
+    # push tokens answered at `pushed_version`, the Google object patched at
+    # `synced_version` (a newer version redoes both), and the notice: owed while
+    # `notify_version` (the version whose change unlocked a reward) is above
+    # `notified_version`, whatever changes came in between.
+    pushed_version = NumberAttribute(null=True)
+    pushed = UnicodeSetAttribute(null=True)
+    synced_version = NumberAttribute(null=True)
+    notify_version = NumberAttribute(null=True)
+    notified_version = NumberAttribute(null=True)
     pending = OutboxPending()
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from functools import lru_cache
 
 from chalice import Response
-from pynamodb.exceptions import PutError
 
-from chalicelib import clock, ids
+from chalicelib import ids
 from chalicelib.config import settings
 from chalicelib.errors import Unauthorized
 from chalicelib.services import google_wallet
-from chalicelib.store.models import UniqueItem
 from chalicelib.wallet.google.callbacks import CallbackRejected, RootKeys, verify_callback
 from chalicelib.web.routing import Api, Call
 
@@ -31,7 +28,7 @@ def root_keys() -> RootKeys:
     "/google/callbacks",
     "POST",
     summary="Google Wallet: a pass was saved or deleted (ECv2SigningOnly-signed)",
-    errors=(401,),
+    errors=(401, 503),
 )
 def callback(call: Call) -> Response:
     body = call.request.raw_body or b""
@@ -40,26 +37,12 @@ def callback(call: Call) -> Response:
     except CallbackRejected as exc:
         log.warning("refused a Google callback: %s", exc)
         raise Unauthorized("The callback's signature does not verify.") from exc
-    if not _first_time(str(message.get("nonce", ""))):
-        return Response(body="", status_code=200)  # a redelivery: already recorded
     object_id = str(message.get("objectId", ""))
     member_id = object_id.removeprefix(f"{settings().google_issuer_id}.")
     # A signed message still names only ids of ours: anything else is no member of ours.
     if member_id != object_id and ids.id_bytes(member_id) is not None:
-        google_wallet.record_saved(member_id, message.get("eventType") == "save")
+        # 503 when the store did not take it: Google sends it again.
+        google_wallet.record_callback(
+            str(message["nonce"]), member_id, message.get("eventType") == "save"
+        )
     return Response(body="", status_code=200)
-
-
-def _first_time(nonce: str) -> bool:
-    """Claim the nonce; False when it was seen before (Google redelivers)."""
-    if not nonce:
-        return True
-    try:
-        UniqueItem(
-            f"google-nonce#{nonce}",
-            owner_id="google",
-            expires_at=clock.now() + timedelta(days=30),
-        ).save(condition=UniqueItem.key.does_not_exist())
-    except PutError:
-        return False
-    return True

@@ -68,8 +68,9 @@ def sweep_at(seconds: float) -> dict[str, int]:
     return delivery.sweep(now=clock.now() + timedelta(seconds=seconds))
 
 
-def dead_lettered_count(client) -> int:
-    return client.get("/v1/health").json()["outbox"]["outcomes"].get("dead_lettered", 0)
+def dead_lettered_count(client, merchant) -> int:
+    backlog = client.get("/v1/health/outbox", headers=merchant.auth("manager")).json()
+    return backlog["outcomes"].get("dead_lettered", 0)
 
 
 def failing_member(client, merchant, apns) -> tuple[dict, str]:
@@ -92,7 +93,7 @@ def test_a_pass_apns_keeps_refusing_is_retried_with_backoff_then_dead_lettered(
 ):
     member, token = failing_member(client, merchant, apns)
     outbox_id = f"pass#{member['member_id']}"
-    health_before = dead_lettered_count(client)
+    health_before = dead_lettered_count(client, merchant)
 
     started = clock.now()
     sweep_at(5)  # past the coalescing window: attempt 1
@@ -132,7 +133,7 @@ def test_a_pass_apns_keeps_refusing_is_retried_with_backoff_then_dead_lettered(
     assert body["attempts"] == MAX_ATTEMPTS
     assert body["error"] == first.last_error
     assert body["version"] == int(first.version)
-    assert dead_lettered_count(client) == health_before + 1
+    assert dead_lettered_count(client, merchant) == health_before + 1
 
 
 def test_the_operators_redrive_lambda_brings_a_dead_lettered_pass_to_the_phone(

@@ -420,6 +420,7 @@ def _run(
     client: httpx.Client, merchant: Merchant, google: GooglePeer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get("/v1/health").status_code == 200
+    assert client.get("/v1/health/outbox", headers=merchant.auth("manager")).status_code == 200
     _operator_lambda()
     _staff_and_sign_in(client, merchant)
     program_id, enrolment, phone = _stamp_card(client, merchant)

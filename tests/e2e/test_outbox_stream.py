@@ -226,3 +226,66 @@ def test_a_fan_out_the_invocation_has_no_time_for_is_left_to_the_sweeper(
     assert pushed_by_the_stream == 40
     assert {token for token in tokens if apns.statuses(token) == [200]} == set(tokens)
     assert job_of(client, merchant, job_id)["status"] == "done"
+
+
+# A warm Lambda: invoked with each event (one line on stdin) as the stream hands it over.
+WARM_LAMBDA = """
+import json, sys, tempfile
+from chalice.test import Client
+from app import app
+
+with tempfile.TemporaryDirectory() as empty, Client(app, project_dir=empty) as client:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print("invoked", flush=True)
+        client.lambda_.invoke("outbox_changed", json.loads(line))
+        print("done", flush=True)
+"""
+
+
+def test_three_stamps_within_a_second_reach_the_stream_handler_as_one_push(
+    client, merchant, apns, tmp_path
+):
+    item, token = stamped(client, merchant)
+    deliver_all()  # the earlier stamps' push: this test counts the ones after it
+    pushes_before = len(apns.statuses(token))
+    log_file = (tmp_path / "lambda.log").open("w+")
+    warm = subprocess.Popen(
+        [sys.executable, "-c", WARM_LAMBDA],
+        env={**os.environ, "OUTBOX_STREAM_ARN": STREAM_ARN},
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+        text=True,
+    )
+    assert warm.stdin is not None and warm.stdout is not None
+    assert warm.stdout.readline().strip() == "ready"
+
+    # The stream hands the first stamp's record over at once; the next two stamps come
+    # while that invocation runs, and their records in the next batch.
+    records = []
+    for n in range(3):
+        assert stamp(client, merchant, item.member_id, count=1).status_code == 200
+        records.append(record("MODIFY", OutboxItem.get(item.outbox_id, consistent_read=True)))
+        if n == 0:
+            warm.stdin.write(json.dumps({"Records": records}) + "\n")
+            warm.stdin.flush()
+            assert warm.stdout.readline().strip() == "invoked"
+            time.sleep(0.5)
+    first_batch = warm.stdout.readline().strip()
+    warm.stdin.write(json.dumps({"Records": records[1:]}) + "\n")
+    warm.stdin.close()
+    warm.wait(timeout=60)
+    log_file.seek(0)
+    outcomes = [
+        json.loads(line[line.index("{") :])["outcome"]
+        for line in log_file
+        if "outbox_delivery" in line
+    ]
+
+    assert first_batch == "done"
+    assert warm.returncode == 0
+    assert len(apns.statuses(token)) - pushes_before == 1
+    assert outcomes.count("delivered") == 1
+    assert pending(item.outbox_id) is None

@@ -358,6 +358,10 @@ def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monk
 # --- resuming --------------------------------------------------------------------------------
 
 
+class LambdaKilled(BaseException):
+    """The process ends mid-run (a timeout, an out-of-memory): not a member's failure."""
+
+
 def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, monkeypatch):
     shop = Shop(monkeypatch, points_program("after_days", 5))
     crowd = []
@@ -371,13 +375,13 @@ def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, m
     def crashing(member_id, due, now):
         calls["n"] += 1
         if calls["n"] == 4:
-            raise RuntimeError("Lambda timed out")
+            raise LambdaKilled("Lambda timed out")
         return real(member_id, due, now)
 
     job = runner.Job(**{**expiry.JOB.__dict__, "handle": crashing})
 
     stopped = runner.run(job, at("2045-03-07"), page_size=1, max_pages=2)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(LambdaKilled):
         runner.run(job, at("2045-03-07"), page_size=1)
     runner.run(job, at("2045-03-07"), page_size=1)
     runner.run(job, at("2045-03-07", 18), page_size=1)
@@ -405,3 +409,111 @@ def test_the_warning_shows_on_the_google_card_too(dynamodb_url, monkeypatch):
         "header": "Expiring soon",
         "body": "120 points expire on 31 Mar",
     }
+
+
+def run_lambda(name: str) -> list[dict]:
+    """Invoke a job's Lambda handler as the hourly schedule does, with Lambda's 15 minutes;
+    the metrics lines (embedded metric format) it printed."""
+    import io
+    from contextlib import redirect_stdout
+
+    from chalice.local import LambdaContext
+    from chalice.test import TestEventsClient
+
+    from app import app
+
+    event = TestEventsClient(app).generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    out = io.StringIO()
+    with redirect_stdout(out):
+        app.handler_map[name](event, LambdaContext(name, 512, max_runtime_ms=900_000))
+    return [json.loads(line) for line in out.getvalue().splitlines() if '"_aws"' in line]
+
+
+def test_one_members_failure_is_counted_and_the_others_still_get_theirs(dynamodb_url, monkeypatch):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    crowd = []
+    for _ in range(5):
+        someone = shop.enrol(at("2046-01-01"))
+        shop.buy(someone, "50", at("2046-01-01"))
+        crowd.append(someone)
+    broken = crowd[2]
+    lots = member(broken).point_lots
+    # Data the rules cannot read: this member's change raises.
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set("not lots")])
+    monkeypatch.setattr(clock, "now", lambda: at("2046-02-01", 10))
+
+    first = run_lambda("expire_points")
+    expired_first = [expiry_points(m) for m in crowd]
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set(lots)])
+    monkeypatch.setattr(clock, "now", lambda: at("2046-02-01", 11))
+    second = run_lambda("expire_points")
+
+    assert expired_first == [[-50], [-50], [], [-50], [-50]]
+    assert [m["JobMembersFailed"] for m in first] == [1]
+    assert first[0]["Job"] == "expiry"
+    assert [m["JobMembersFailed"] for m in second] == [0]
+    assert expiry_points(broken) == [-50]
+
+
+def test_a_birthday_reward_follows_a_change_another_process_made_to_the_program(
+    dynamodb_url, monkeypatch
+):
+    shop = Shop(monkeypatch, birthday_program())
+    ada = shop.enrol(at("2047-01-01"), birthday="1990-06-15")
+    programs.cached_program(shop.program_id)  # this process holds the program
+    # Another process (the owner's console) renames the treat: this one's copy is stale.
+    item = ProgramItem.get(shop.program_id, consistent_read=True)
+    document = json.loads(item.document)
+    document["birthday"]["reward"]["name"] = "Pie"
+    item.update(
+        actions=[
+            ProgramItem.document.set(json.dumps(document)),
+            ProgramItem.version.set(int(item.version) + 1),
+        ]
+    )
+
+    birthday.run(at("2047-06-15"))
+
+    assert [r.name for r in member(ada).rewards] == ["Happy birthday! Pie"]
+
+
+def test_a_tier_review_follows_a_window_another_process_lengthened(dynamodb_url, monkeypatch):
+    document = points_program(
+        "never",
+        tiers=[
+            {"name": "Bronze", "threshold": 0},
+            {"name": "Silver", "threshold": 100, "multiplier": "1.5"},
+        ],
+        tier_window_days=30,
+    )
+    shop = Shop(monkeypatch, document)
+    ada = shop.enrol(at("2048-01-01"))
+    shop.buy(ada, "150", at("2048-01-01"))
+    programs.cached_program(shop.program_id)  # this process holds the 30-day window
+    item = ProgramItem.get(shop.program_id, consistent_read=True)
+    changed = json.loads(item.document)
+    changed["tier_window_days"] = 60
+    item.update(
+        actions=[
+            ProgramItem.document.set(json.dumps(changed)),
+            ProgramItem.version.set(int(item.version) + 1),
+        ]
+    )
+
+    tiers.run(at("2048-01-31"))
+
+    assert member(ada).tier == "Silver"
+
+
+def test_a_member_that_keeps_failing_is_given_up_after_the_attempts_and_logged(
+    dynamodb_url, monkeypatch
+):
+    shop = Shop(monkeypatch, points_program("after_days", 30))
+    broken = shop.enrol(at("2049-01-01"))
+    shop.buy(broken, "50", at("2049-01-01"))
+    MemberItem(broken).update(actions=[MemberItem.point_lots.set("not lots")])
+    monkeypatch.setattr(runner, "MEMBER_ATTEMPTS", 2)
+
+    runs = [expiry.run(at("2049-02-01", hour)) for hour in (10, 11, 12)]
+
+    assert [(r["failed"], r["abandoned"]) for r in runs] == [(1, 0), (1, 1), (0, 0)]

@@ -387,6 +387,7 @@ class ApnsPeer:
         self._requests: list[PeerRequest] = []
         self._unregistered: set[str] = set()
         self._rejected_tokens: dict[str, str] = {}
+        self._failing_tokens: dict[str, int] = {}
         self._fail_next: list[int] = []
         self._fail_ratio = (0.0, 500)
         self._random = random.Random(1234)  # noqa: S311 (reproducible faults, not secrets)
@@ -419,6 +420,14 @@ class ApnsPeer:
         """Answer the next n requests (any token) with this status."""
         with self._lock:
             self._fail_next.extend([status] * n)
+
+    def fail_token(self, token: str, status: int | None = 503) -> None:
+        """Answer this status for this token from now on (None: answer it normally again)."""
+        with self._lock:
+            if status is None:
+                self._failing_tokens.pop(token, None)
+            else:
+                self._failing_tokens[token] = status
 
     def fail_ratio(self, p: float, status: int = 503) -> None:
         """Answer each request with this status with probability p."""
@@ -572,6 +581,9 @@ class ApnsPeer:
                 return 404, "BadPath"
             if self._fail_next:
                 status = self._fail_next.pop(0)
+                return status, _REASONS.get(status, "Error")
+            if request.token in self._failing_tokens:
+                status = self._failing_tokens[request.token]
                 return status, _REASONS.get(status, "Error")
             p, status = self._fail_ratio
             if p and self._random.random() < p:
