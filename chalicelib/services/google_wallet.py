@@ -19,7 +19,6 @@ from chalicelib.domain.program import Program
 from chalicelib.errors import Unavailable
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
-from chalicelib.services.members import member_view
 from chalicelib.services.programs import current_program
 from chalicelib.store import transact
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
@@ -90,36 +89,33 @@ def save_url(member_id: str) -> str | None:
     return savelink.save_url(account, object_id(member_id), list(settings().google_origins))
 
 
-def class_body(item: ProgramItem) -> dict[str, Any]:
+def class_body(item: ProgramItem, program: Program) -> dict[str, Any]:
     config = settings()
     merchant = MerchantItem.get(item.merchant_id)
     base = config.public_base_url
     return objects.loyalty_class(
         config.google_issuer_id,
         item.program_id,
-        json.loads(item.document),
+        program,
         merchant.name,
         f"{base}/v1/programs/{item.program_id}/images/logo.png",
         f"{base}/google/callbacks",
     )
 
 
-def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
-    stamps = program.get("stamps")
+def object_body(member: MemberItem, program: Program) -> dict[str, Any]:
     body = objects.loyalty_object(
         settings().google_issuer_id,
-        member.program_id,
-        member_view(member),
+        passes.member_of(member, clock.now()),
         barcode.sign(member.member_id, secrets().key("barcode")),
-        stamps["required"] if stamps else None,
-        bool(member.erased),
+        program.stamps.required if program.stamps else None,
     )
     # The same warning as the Apple pass ("120 points expire on 31 Dec"), shown
     # without a notification: Google's 3 a day are kept for rewards.
     notice = None
     if not member.erased:
         merchant = MerchantItem.get(member.merchant_id)
-        notice = passes.expiry_notice(member, Program.model_validate(program), merchant)
+        notice = passes.expiry_notice(member, program, merchant)
     if notice:
         modules = [{"id": "expiry", "header": "Expiring soon", "body": notice}]
         body["textModulesData"] = (modules + body["textModulesData"])[:10]
@@ -128,16 +124,16 @@ def object_body(member: MemberItem, program: dict[str, Any]) -> dict[str, Any]:
 
 def sync_class(program_id: str) -> None:
     """Create or patch the program's class: one call, whatever the number of members."""
-    item, _ = current_program(program_id)  # never the cache: see programs.py
-    client().patch_class(class_id(program_id), class_body(item))
+    item, program = current_program(program_id)  # never the cache: see programs.py
+    client().patch_class(class_id(program_id), class_body(item, program))
 
 
 def sync_object(member: MemberItem, notify: bool) -> None:
     """Patch the member's object (a 404 turns into an insert); notify within the budget."""
     from chalicelib.wallet.google.client import GoogleWalletError
 
-    item, _ = current_program(member.program_id)
-    body = object_body(member, json.loads(item.document))
+    _, program = current_program(member.program_id)
+    body = object_body(member, program)
     try:
         client().patch_object(object_id(member.member_id), body)
     except GoogleWalletError as exc:

@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.domain import card_number, expiry
+from chalicelib.domain import expiry
+from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
 from chalicelib.secrets import read_json_secret, secrets
-from chalicelib.services.members import member_view
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import current_program
+from chalicelib.store.convert import card_of
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 from chalicelib.wallet.apple import certs
-from chalicelib.wallet.apple.model import PassContent
+from chalicelib.wallet.apple.model import PassContent, PassIdentity, pass_content
 
 log = logging.getLogger(__name__)
 
@@ -71,44 +72,39 @@ def changed_tag(member: MemberItem, program_item: ProgramItem) -> str:
     return max(member.updated_at, program_item.updated_at)
 
 
+def member_of(member: MemberItem, now: datetime) -> Member:
+    """The member as their passes show them at `now` (rewards past their expiry left out)."""
+    card = card_of(member)
+    moment = clock.iso(now)
+    return Member(
+        member_id=member.member_id,
+        program_id=member.program_id,
+        name=member.name,
+        card_number=member.card_number,
+        stamps=card.stamps,
+        points=card.points,
+        tier=card.tier,
+        rewards=tuple(r for r in card.rewards if r.available(moment)),
+        erased=bool(member.erased),
+    )
+
+
 def content(member: MemberItem, program: Program, merchant: MerchantItem) -> PassContent:
     config = settings()
-    view = member_view(member)
-    design = program.design
-    required = program.stamps.required if program.stamps else None
-    if program.kind == "stamps":
-        how = f"One stamp per visit. {required} stamps earn a {program.stamps.reward.name}."  # type: ignore[union-attr]
-    else:
-        assert program.points is not None
-        how = f"{program.points.per_unit} point per {program.points.currency} spent."
-    return PassContent(
-        serial_number=member.member_id,
+    identity = PassIdentity(
         pass_type_identifier=config.pass_type_identifier,
         team_identifier=config.team_identifier,
-        organization_name=merchant.name,
-        description=f"{merchant.name}: {program.name}",
-        program_name=program.name,
-        kind=program.kind,
-        stamps_required=required,
-        reward_name=program.stamps.reward.name if program.stamps else None,
-        member_name=member.name,
-        stamps=view["balances"]["stamps"],
-        points=view["balances"]["points"],
-        tier=member.tier,
-        rewards=tuple((r["reward_id"], r["name"], r["expires_at"]) for r in view["rewards"]),
-        barcode=_barcode(member),
-        card_number=card_number.display(member.card_number) if member.card_number else None,
         web_service_url=f"{config.public_base_url}/apple",
         authentication_token=auth_token(member.member_id),
         program_url=f"{config.public_base_url}/v1/programs/{member.program_id}",
-        how_to_earn=how,
-        terms=f"Rewards and points are given by {merchant.name} under the program's rules.",
-        background_color=design.background_color if design else None,
-        foreground_color=design.foreground_color if design else None,
-        label_color=design.label_color if design else None,
-        logo_text=(design.logo_text if design else None) or merchant.name,
-        voided=bool(member.erased),
-        expiry_notice=expiry_notice(member, program, merchant),
+        barcode=_barcode(member),
+    )
+    return pass_content(
+        member_of(member, clock.now()),
+        program,
+        merchant.name,
+        identity,
+        expiry_notice(member, program, merchant),
     )
 
 

@@ -400,9 +400,9 @@ def test_the_warning_shows_on_the_google_card_too(dynamodb_url, monkeypatch):
     shop.buy(ada, "120", at("2032-03-01"))
     monkeypatch.setattr(clock, "now", lambda: at("2032-03-25"))
     expiry.run(at("2032-03-25"))
-    document = json.loads(program_service.load_program(shop.program_id).document)
+    program = program_service.program_of(program_service.load_program(shop.program_id))
 
-    body = google_wallet.object_body(member(ada), document)
+    body = google_wallet.object_body(member(ada), program)
 
     assert body["textModulesData"][0] == {
         "id": "expiry",

@@ -13,6 +13,8 @@ import requests
 from google.auth import crypt, jwt
 
 from chalicelib import ids
+from chalicelib.domain.member import Member
+from chalicelib.domain.program import Program
 from chalicelib.wallet.google.callbacks import RootKeys, verify_callback
 from chalicelib.wallet.google.client import (
     GoogleWalletError,
@@ -44,7 +46,7 @@ def a_class(program_id: str | None = None) -> dict:
     return loyalty_class(
         DEV_ISSUER_ID,
         program_id or ids.new_id(),
-        PROGRAM,
+        Program.model_validate(PROGRAM),
         "Café Blue",
         "https://loyalty.example/logo.png",
         "https://loyalty.example/google/callbacks",
@@ -53,15 +55,17 @@ def a_class(program_id: str | None = None) -> dict:
 
 def an_object(class_body: dict, stamps: int = 3) -> dict:
     program_id = class_body["id"].split(".", 1)[1]
-    member = {
-        "member_id": ids.new_id(),
-        "program_id": program_id,
-        "name": "Ada Lovelace",
-        "balances": {"stamps": stamps, "points": 0},
-        "tier": None,
-        "rewards": [],
-    }
-    return loyalty_object(DEV_ISSUER_ID, program_id, member, "QR-" + member["member_id"], 10, False)
+    member = Member(
+        member_id=ids.new_id(),
+        program_id=program_id,
+        name="Ada Lovelace",
+        card_number=None,
+        stamps=stamps,
+        points=0,
+        tier=None,
+        rewards=(),
+    )
+    return loyalty_object(DEV_ISSUER_ID, member, "QR-" + member.member_id, 10)
 
 
 def calls(peer: GooglePeer) -> list[tuple[str, str, int]]:
@@ -183,18 +187,19 @@ def test_an_erased_member_patch_clears_the_name_at_google(wallet_client, google_
     program_id = class_body["id"].split(".", 1)[1]
     erased = loyalty_object(
         DEV_ISSUER_ID,
-        program_id,
-        {
-            "member_id": body["accountId"],
-            "program_id": program_id,
-            "name": None,
-            "balances": {"stamps": 0, "points": 0},
-            "tier": None,
-            "rewards": [],
-        },
+        Member(
+            member_id=body["accountId"],
+            program_id=program_id,
+            name=None,
+            card_number=None,
+            stamps=0,
+            points=0,
+            tier=None,
+            rewards=(),
+            erased=True,
+        ),
         "QR",
         10,
-        erased=True,
     )
 
     wallet_client.patch_object(body["id"], erased)

@@ -8,6 +8,9 @@ import pytest
 
 from chalicelib import ids
 from chalicelib.domain import card_number
+from chalicelib.domain.ledger import Reward
+from chalicelib.domain.member import Member
+from chalicelib.domain.program import Program
 from chalicelib.wallet.google.objects import hex_colour, loyalty_class, loyalty_object
 
 ISSUER = "3388000000000000001"
@@ -46,13 +49,42 @@ def member(**changes):
     return view
 
 
+def snapshot(view: dict, erased: bool = False) -> Member:
+    """The member the builder takes, with what `view` shows."""
+    return Member(
+        member_id=view["member_id"],
+        program_id=view["program_id"],
+        name=view["name"],
+        card_number=view["card_number"],
+        stamps=view["balances"]["stamps"],
+        points=view["balances"]["points"],
+        tier=view["tier"],
+        rewards=tuple(
+            Reward(
+                r["reward_id"],
+                r["name"],
+                "stamps",
+                ids.new_id(),
+                "2026-11-01T08:00:00Z",
+                r["expires_at"],
+            )
+            for r in view["rewards"]
+        ),
+        erased=erased,
+    )
+
+
+def rules(document: dict) -> Program:
+    return Program.model_validate(document)
+
+
 def test_a_stamp_card_class_has_the_program_name_logo_colour_and_callback():
     program_id = ids.new_id()
 
     body = loyalty_class(
         ISSUER,
         program_id,
-        STAMP_CARD,
+        rules(STAMP_CARD),
         "Café Blue",
         "https://loyalty.example/v1/programs/p/images/logo.png",
         "https://loyalty.example/google/callbacks",
@@ -77,7 +109,7 @@ def test_a_points_class_with_tiers_labels_the_tier_and_lists_the_tiers_in_order(
     program_id = ids.new_id()
 
     body = loyalty_class(
-        ISSUER, program_id, POINTS_PROGRAM, "Café Blue", "https://l/x.png", "https://c"
+        ISSUER, program_id, rules(POINTS_PROGRAM), "Café Blue", "https://l/x.png", "https://c"
     )
 
     assert body["hexBackgroundColor"] == "#1a2b3c"
@@ -91,7 +123,9 @@ def test_a_points_class_with_tiers_labels_the_tier_and_lists_the_tiers_in_order(
 def test_a_class_without_a_design_has_no_colour():
     program = {key: value for key, value in STAMP_CARD.items() if key != "design"}
 
-    body = loyalty_class(ISSUER, ids.new_id(), program, "Café Blue", "https://l/x.png", "https://c")
+    body = loyalty_class(
+        ISSUER, ids.new_id(), rules(program), "Café Blue", "https://l/x.png", "https://c"
+    )
 
     assert "hexBackgroundColor" not in body
     assert "textModulesData" not in body
@@ -120,7 +154,7 @@ def test_a_stamp_card_object_shows_stamps_out_of_required_and_the_rewards_ready(
         ],
     )
 
-    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", 10, erased=False)
+    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10)
 
     assert body == {
         "id": f"{ISSUER}.{view['member_id']}",
@@ -145,7 +179,7 @@ def test_a_stamp_card_object_shows_stamps_out_of_required_and_the_rewards_ready(
 def test_an_object_without_a_card_number_shows_no_text_under_the_qr_code():
     view = member(card_number=None)
 
-    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", 10, erased=False)
+    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10)
 
     assert body["barcode"] == {"type": "QR_CODE", "value": "QR-VALUE"}
 
@@ -153,7 +187,7 @@ def test_an_object_without_a_card_number_shows_no_text_under_the_qr_code():
 def test_a_points_object_shows_points_as_an_integer_and_the_tier():
     view = member(balances={"stamps": 0, "points": 1250}, tier="Gold")
 
-    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", None, erased=False)
+    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", None)
 
     assert body["loyaltyPoints"] == {"label": "Points", "balance": {"int": 1250}}
     assert body["secondaryLoyaltyPoints"] == {"label": "Rewards ready", "balance": {"int": 0}}
@@ -164,7 +198,7 @@ def test_an_object_shows_at_most_ten_text_modules():
     rewards = [{"reward_id": f"r{n}", "name": f"Reward {n}", "expires_at": None} for n in range(15)]
     view = member(tier="Gold", rewards=rewards)
 
-    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", 10, erased=False)
+    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10)
 
     assert len(body["textModulesData"]) == 10
     assert body["textModulesData"][0]["id"] == "tier"
@@ -177,7 +211,7 @@ def test_an_erased_member_pass_is_inactive_and_clears_the_name():
         rewards=[{"reward_id": "r1", "name": "Free coffee", "expires_at": None}],
     )
 
-    body = loyalty_object(ISSUER, view["program_id"], view, "QR-VALUE", 10, erased=True)
+    body = loyalty_object(ISSUER, snapshot(view, erased=True), "QR-VALUE", 10)
 
     assert body["state"] == "INACTIVE"
     # An explicit null: PATCH keeps fields that are absent, so absence would keep the name.
@@ -187,9 +221,9 @@ def test_an_erased_member_pass_is_inactive_and_clears_the_name():
 
 
 def test_ids_from_base64url_are_accepted():
-    view = member(member_id="a-b_C9" + "x" * 16)
+    view = member(member_id="a-b_C9" + "x" * 16, program_id="P_q-1")
 
-    body = loyalty_object(ISSUER, "P_q-1", view, "QR-VALUE", 10, erased=False)
+    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10)
 
     assert body["id"] == f"{ISSUER}.a-b_C9{'x' * 16}"
     assert body["classId"] == f"{ISSUER}.P_q-1"
@@ -198,11 +232,13 @@ def test_ids_from_base64url_are_accepted():
 @pytest.mark.parametrize("bad_id", ["a/b", "a b", "ä", "a+b", ""])
 def test_an_id_with_a_character_google_refuses_is_refused(bad_id):
     with pytest.raises(ValueError):
-        loyalty_object(ISSUER, "program", member(member_id=bad_id), "QR", 10, erased=False)
+        loyalty_object(ISSUER, snapshot(member(member_id=bad_id, program_id="program")), "QR", 10)
     with pytest.raises(ValueError):
-        loyalty_class(ISSUER, bad_id, STAMP_CARD, "Café", "https://l/x.png", "https://c")
+        loyalty_class(ISSUER, bad_id, rules(STAMP_CARD), "Café", "https://l/x.png", "https://c")
 
 
 def test_an_issuer_id_that_is_not_a_number_is_refused():
     with pytest.raises(ValueError):
-        loyalty_class("issuer.1", "program", STAMP_CARD, "Café", "https://l/x.png", "https://c")
+        loyalty_class(
+            "issuer.1", "program", rules(STAMP_CARD), "Café", "https://l/x.png", "https://c"
+        )

@@ -1,5 +1,8 @@
 """A member's store card as Apple's pass.json: pure, no I/O, no clock.
 
+`pass_content` decides what the pass shows from the member, the program and the
+merchant (domain objects, never an API answer); `pass_json` lays it out as Apple's keys.
+
 Every key and type below is Apple's; a number where Apple expects a string (or the
 reverse) makes Wallet drop the pass without saying why.
 """
@@ -9,6 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from chalicelib.domain import card_number
+from chalicelib.domain.member import Member
+from chalicelib.domain.program import Program
 
 Rgb = tuple[int, int, int]
 
@@ -47,6 +54,65 @@ class PassContent:
     logo_text: str | None = None
     voided: bool = False
     expiry_notice: str | None = None  # e.g. "120 points expire on 31 Dec"
+
+
+@dataclass(frozen=True)
+class PassIdentity:
+    """What the service gives a pass besides the card: certificate ids, URLs and secrets."""
+
+    pass_type_identifier: str
+    team_identifier: str
+    web_service_url: str
+    authentication_token: str
+    program_url: str
+    barcode: str
+
+
+def pass_content(
+    member: Member,
+    program: Program,
+    merchant_name: str,
+    identity: PassIdentity,
+    expiry_notice: str | None,
+) -> PassContent:
+    """What the member's pass shows: their card under the program's rules and design."""
+    design = program.design
+    required = program.stamps.required if program.stamps else None
+    if program.kind == "stamps":
+        assert program.stamps is not None  # the program's validation: a kind has its section
+        how = f"One stamp per visit. {required} stamps earn a {program.stamps.reward.name}."
+    else:
+        assert program.points is not None
+        how = f"{program.points.per_unit} point per {program.points.currency} spent."
+    return PassContent(
+        serial_number=member.member_id,
+        pass_type_identifier=identity.pass_type_identifier,
+        team_identifier=identity.team_identifier,
+        organization_name=merchant_name,
+        description=f"{merchant_name}: {program.name}",
+        program_name=program.name,
+        kind=program.kind,
+        stamps_required=required,
+        reward_name=program.stamps.reward.name if program.stamps else None,
+        member_name=member.name,
+        stamps=member.stamps,
+        points=member.points,
+        tier=member.tier,
+        rewards=tuple((r.reward_id, r.name, r.expires_at) for r in member.rewards),
+        barcode=identity.barcode,
+        card_number=card_number.display(member.card_number) if member.card_number else None,
+        web_service_url=identity.web_service_url,
+        authentication_token=identity.authentication_token,
+        program_url=identity.program_url,
+        how_to_earn=how,
+        terms=f"Rewards and points are given by {merchant_name} under the program's rules.",
+        background_color=design.background_color if design else None,
+        foreground_color=design.foreground_color if design else None,
+        label_color=design.label_color if design else None,
+        logo_text=(design.logo_text if design else None) or merchant_name,
+        voided=member.erased,
+        expiry_notice=expiry_notice,
+    )
 
 
 def parse_color(value: str) -> Rgb:

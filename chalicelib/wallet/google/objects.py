@@ -1,4 +1,4 @@
-"""Google Wallet loyalty class and object bodies, built from the program and the member view.
+"""Google Wallet loyalty class and object bodies, built from the program and the member.
 
 Pure: no I/O, no clock. The class is one per program; the object one per member.
 A saved pass changes when its object is patched, and a class change reaches every
@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 from chalicelib.domain import card_number
+from chalicelib.domain.member import Member
+from chalicelib.domain.program import Program
 
 # https://developers.google.com/wallet/reference/rest/v1/loyaltyclass: "issuer ID.identifier",
 # the identifier made of letters, digits, '.', '_' or '-'. Our ids are base64url, which
@@ -59,7 +61,7 @@ def hex_colour(colour: str) -> str:
 def loyalty_class(
     issuer_id: str,
     program_id: str,
-    program: dict,
+    program: Program,
     issuer_name: str,
     logo_url: str,
     callback_url: str,
@@ -72,7 +74,7 @@ def loyalty_class(
     body: dict[str, Any] = {
         "id": resource_id(issuer_id, program_id),
         "issuerName": issuer_name,
-        "programName": program["name"],
+        "programName": program.name,
         "programLogo": {"sourceUri": {"uri": logo_url}},
         "accountNameLabel": "Member",
         "accountIdLabel": "Member ID",
@@ -82,22 +84,20 @@ def loyalty_class(
         # https://developers.google.com/wallet/retail/loyalty-cards/use-cases/use-callbacks-for-saves-and-deletions
         "callbackOptions": {"url": callback_url},
     }
-    background = (program.get("design") or {}).get("background_color")
+    background = program.design.background_color if program.design else None
     if background:
         body["hexBackgroundColor"] = hex_colour(background)
-    tiers = sorted(program.get("tiers") or [], key=lambda tier: tier["threshold"])
+    tiers = program.tiers_by_threshold
     if tiers:
         # The member's own tier is on the object (a text module): the class's
         # rewardsTier would show one tier for every member. Only the label is shared.
         body["rewardsTierLabel"] = "Tier"
-        unit = "stamps" if program.get("kind") == "stamps" else "points"
+        unit = "stamps" if program.kind == "stamps" else "points"
         body["textModulesData"] = [
             {
                 "id": "tiers",
                 "header": "Tiers",
-                "body": ", ".join(
-                    f"{tier['name']} from {tier['threshold']} {unit}" for tier in tiers
-                ),
+                "body": ", ".join(f"{tier.name} from {tier.threshold} {unit}" for tier in tiers),
             }
         ]
     return body
@@ -105,25 +105,21 @@ def loyalty_class(
 
 def loyalty_object(
     issuer_id: str,
-    program_id: str,
-    member: dict,
+    member: Member,
     barcode: str,
     stamps_required: int | None,
-    erased: bool,
 ) -> dict:
     """The LoyaltyObject body for a member: balance, rewards ready, tier and QR code.
 
-    `member` is the service's member view; `stamps_required` is set for a stamp card
-    and None for a points program. An erased member's pass turns INACTIVE and loses
-    its name. Raises ValueError when an id is malformed.
+    `stamps_required` is set for a stamp card and None for a points program. An
+    erased member's pass turns INACTIVE and loses its name. Raises ValueError when
+    an id is malformed.
     """
-    member_id = member["member_id"]
-    balances = member.get("balances") or {}
-    rewards = member.get("rewards") or []
+    member_id, erased, rewards = member.member_id, member.erased, member.rewards
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyobject
     body: dict[str, Any] = {
         "id": resource_id(issuer_id, member_id),
-        "classId": resource_id(issuer_id, program_id),
+        "classId": resource_id(issuer_id, member.program_id),
         "state": "INACTIVE" if erased else "ACTIVE",
         "accountId": member_id,
     }
@@ -131,34 +127,34 @@ def loyalty_object(
         # null, not absent: a PATCH leaves absent fields as they were, so only an
         # explicit null takes the name off Google's copy and off the phone.
         body["accountName"] = None
-    elif member.get("name"):
-        body["accountName"] = member["name"]
+    elif member.name:
+        body["accountName"] = member.name
     # LoyaltyPointsBalance: one of string, int, double or money. A stamp card reads
     # "7 / 10", which only the string form can show.
     if stamps_required is not None:
         body["loyaltyPoints"] = {
             "label": "Stamps",
-            "balance": {"string": f"{balances.get('stamps', 0)} / {stamps_required}"},
+            "balance": {"string": f"{member.stamps} / {stamps_required}"},
         }
     else:
-        body["loyaltyPoints"] = {"label": "Points", "balance": {"int": balances.get("points", 0)}}
+        body["loyaltyPoints"] = {"label": "Points", "balance": {"int": member.points}}
     body["secondaryLoyaltyPoints"] = {"label": "Rewards ready", "balance": {"int": len(rewards)}}
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyobject#Barcode
     # The card number under the code lets staff type it in when the camera fails.
     body["barcode"] = {"type": "QR_CODE", "value": barcode}
-    if member.get("card_number"):
-        body["barcode"]["alternateText"] = card_number.display(member["card_number"])
+    if member.card_number:
+        body["barcode"]["alternateText"] = card_number.display(member.card_number)
     modules: list[dict] = []
-    if not erased and member.get("tier"):
-        modules.append({"id": "tier", "header": "Tier", "body": member["tier"]})
+    if not erased and member.tier:
+        modules.append({"id": "tier", "header": "Tier", "body": member.tier})
     # A voided pass shows no rewards: they can no longer be redeemed.
     for reward in [] if erased else rewards[: _MAX_OBJECT_TEXT_MODULES - len(modules)]:
-        expires_at = reward.get("expires_at")
+        expires_at = reward.expires_at
         modules.append(
             {
-                "id": f"reward-{reward['reward_id']}",
-                "header": reward["name"],
-                # RFC 3339 in the member view; the date is enough on a pass.
+                "id": f"reward-{reward.reward_id}",
+                "header": reward.name,
+                # RFC 3339 on the reward; the date is enough on a pass.
                 "body": f"Valid until {expires_at[:10]}" if expires_at else "Ready",
             }
         )

@@ -9,13 +9,17 @@ Every change, whatever its kind, goes through `apply`:
                 idempotency  the record        if it does not exist  (retries, racing twins)
                 member       balances          if version unchanged  (racing tills)
                 program      condition check   if version unchanged  (rules cached per process)
-                             ledger entry
-                             outbox: pass update
-                             stats shard       ADD
+                entry        ledger entry      if it does not exist
+                outbox       pass update
+                stats        the day's shard   ADD
                 staff_day    the account's day ADD, within its daily stamp and points caps
                              (not for SYSTEM)
                 voided       the entry a void reverses, if not voided yet
     lost race re-read and apply again, a bounded number of times
+
+The key's record and its replays are in `idempotency`; the answer's documents, which
+the record keeps whole, in `documents`; the operations that build a Change in
+`operations`.
 
 The scheduled jobs change balances as SYSTEM (`Change.system`): no staff account is
 read or charged, and the entry's `staff_id` is None. Only code builds a Change, so
@@ -24,35 +28,34 @@ nothing a client sends can make one a system change.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
-from chalicelib.config import settings
 from chalicelib.domain import expiry, ledger
-from chalicelib.domain.ledger import Card, Moment, Outcome, Reward
+from chalicelib.domain.ledger import Card, Moment, Outcome
 from chalicelib.domain.program import Program
 from chalicelib.domain.roles import Role
 from chalicelib.errors import (
     Conflict,
     Forbidden,
-    IdempotencyKeyReused,
-    Invalid,
     NotFound,
     ScanLimit,
 )
 from chalicelib.services import auth
-from chalicelib.services.members import STAT_SHARDS, load_member, member_view
+from chalicelib.services.ledger import idempotency
+from chalicelib.services.ledger.documents import change_doc
+from chalicelib.services.ledger.idempotency import Receipt
+from chalicelib.services.members import STAT_SHARDS
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import schedule, transact
@@ -61,7 +64,6 @@ from chalicelib.store.convert import (
     entry_item,
     next_pass_second,
     pass_outbox,
-    reward_from_json,
     reward_maps,
     stat_actions,
 )
@@ -115,99 +117,13 @@ class Change:
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Receipt:
-    status: int
-    body: dict[str, Any]
-
-
-# --- reading and converting ------------------------------------------------------
-
-
-def reward_doc(reward: Reward) -> dict[str, Any]:
-    return {"reward_id": reward.reward_id, "name": reward.name, "expires_at": reward.expires_at}
-
-
-def transaction_doc(item: TransactionItem) -> dict[str, Any]:
-    """API.md's transaction document."""
-    detail = json.loads(item.detail or "{}")
-    stamps_added, points_added = _issued(detail)
-    doc: dict[str, Any] = {
-        "transaction_id": item.transaction_id,
-        "type": item.type,
-        "stamps": int(item.stamps),
-        "points": int(item.points),
-        "stamps_added": stamps_added,
-        "points_added": points_added,
-        # Entries written before the breakdown was kept gave all at the base rate.
-        "breakdown": detail.get("breakdown")
-        or [asdict(part) for part in ledger.breakdown(stamps_added, points_added)],
-        "created_at": item.created_at,
-        "staff_id": item.staff_id,
-        "location_id": item.location_id,
-        "voided": bool(item.voided),
-        "rewards_unlocked": [
-            reward_doc(reward_from_json(r)) for r in json.loads(item.rewards_unlocked)
-        ],
-        "reward": reward_doc(reward_from_json(json.loads(item.reward_spent)))
-        if item.reward_spent
-        else None,
-        "voids": item.voids,
-        "voided_by": item.voided_by,
-    }
-    return doc
-
-
-def _issued(detail: dict[str, Any]) -> tuple[int, int]:
-    """The stamps and points an entry gave (a void's are its original's, taken back: 0)."""
-    # Entries written before `points_added` was kept: the day's statistics counted
-    # what they issued (negative for a void, which issues nothing).
-    stats = detail.get("stats", {})
-    stamps = detail.get("stamps_added", stats.get("stamps_issued", 0))
-    points = detail.get("points_added", stats.get("points_issued", 0))
-    return max(0, int(stamps)), max(0, int(points))
-
-
-def request_hash(change: Change) -> str:
-    body = {k: v for k, v in change.body.items() if k != "idempotency_key"}
-    text = json.dumps([change.type, change.member_id, body], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-# The member's personal data in an answer. It is never stored in the idempotency
-# record: a replay fills it in from the member read beside the record, so erasure
-# has nothing to scrub there and an erased member's replay is a 404.
-PERSONAL = ("name",)
-
-
-def _stored(body: dict[str, Any]) -> str:
-    member = {k: v for k, v in body["member"].items() if k not in PERSONAL}
-    return json.dumps({**body, "member": member}, separators=(",", ":"))
-
-
-def _replay(
-    record: IdempotencyItem, digest: str, member: MemberItem | None, merchant_id: str
-) -> Receipt:
-    """The first answer again, with the member's personal data as it is now."""
-    if record.request_hash != digest:
-        raise IdempotencyKeyReused(
-            "This idempotency key was used for a different request: use a new key."
-        )
-    if member is None or member.merchant_id != merchant_id or member.erased:
-        raise NotFound("No such member.")
-    body = json.loads(record.response)
-    live = member_view(member)
-    body["member"] = {**body["member"], **{k: live[k] for k in PERSONAL}}
-    return Receipt(int(record.status_code), body)
-
-
 # --- the one path ------------------------------------------------------------------
 
 
 def apply(claims: dict, change: Change) -> Receipt:
     """Write the change exactly once; a replay of its key returns the first receipt."""
-    key = f"{claims['mid']}#{change.idempotency_key}"
-    digest = request_hash(change)
+    key = idempotency.record_key(claims["mid"], change.idempotency_key)
+    digest = idempotency.request_hash(change.type, change.member_id, change.body)
     for _ in range(MAX_ATTEMPTS):
         with TransactGet(connection=connection()) as tx:
             record_f = tx.get(IdempotencyItem, key)
@@ -218,7 +134,7 @@ def apply(claims: dict, change: Change) -> Receipt:
         record = _result(record_f)
         member = _result(member_f)
         if record is not None:
-            return _replay(record, digest, member, principal.merchant_id)
+            return idempotency.replay(record, digest, member, principal.merchant_id)
         if principal.role < change.min_role:
             raise Forbidden(f"This needs the {change.min_role.name} role or above.")
         if member is None or member.merchant_id != principal.merchant_id or member.erased:
@@ -237,12 +153,10 @@ def apply(claims: dict, change: Change) -> Receipt:
         )
         outcome = change.rule(context)
         entry = _entry(change, context, outcome)
-        body = {
-            "member": member_view(_after(member, outcome, context), context.moment.now),
-            "transaction": transaction_doc(entry),
-            "rewards_unlocked": [reward_doc(r) for r in outcome.rewards_unlocked],
-        }
-        receipt = Receipt(200, body)
+        after = _after(member, outcome, context)
+        receipt = Receipt(
+            200, change_doc(after, entry, outcome.rewards_unlocked, context.moment.now)
+        )
         try:
             transact.write(
                 partial(
@@ -261,7 +175,7 @@ def apply(claims: dict, change: Change) -> Receipt:
             if "idempotency" in failed:
                 # A twin with the same key won the race: answer as it did.
                 record = IdempotencyItem.get(key, consistent_read=True)
-                return _replay(record, digest, member, principal.merchant_id)
+                return idempotency.replay(record, digest, member, principal.merchant_id)
             if "program" in failed:
                 forget_program(member.program_id)
                 continue
@@ -271,7 +185,7 @@ def apply(claims: dict, change: Change) -> Receipt:
                     retry_after=max(1, math.ceil(ledger.seconds_to_local_midnight(context.moment))),
                 ) from exc
             if "voided" in failed:
-                raise _VoidedMeanwhile from exc
+                raise VoidedMeanwhile from exc
             if "member" in failed or exc.conflict:
                 time.sleep(random.uniform(0.005, 0.03))  # noqa: S311 - jitter, not secrecy
                 continue
@@ -294,7 +208,7 @@ def _system(claims: dict) -> auth.Principal:
     )
 
 
-class _VoidedMeanwhile(Exception):
+class VoidedMeanwhile(Exception):
     """Another void of the same transaction committed first."""
 
 
@@ -364,20 +278,13 @@ def _build(
     moment, member, card = context.moment, context.member, outcome.card
     version = int(member.version)
     today = moment.today.isoformat()
-    # [0] the idempotency record
+    # idempotency: the record of this key's first answer
     tx.save(
-        IdempotencyItem(
-            key,
-            request_hash=digest,
-            status_code=receipt.status,
-            response=_stored(receipt.body),
-            created_at=moment.iso,
-            expires_at=moment.now + timedelta(days=settings().idempotency_days),
-        ),
+        idempotency.record(key, digest, receipt, moment),
         condition=IdempotencyItem.key.does_not_exist(),
         name="idempotency",
     )
-    # [1] the member, if nobody changed it since it was read
+    # member: the balances, if nobody changed them since they were read
     actions = [
         MemberItem.stamps.set(card.stamps),
         MemberItem.points.set(card.points),
@@ -397,24 +304,28 @@ def _build(
     if card.scan_day is not None:
         actions.append(MemberItem.scan_day.set(card.scan_day))
     tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
-    # [2] the rules used are the program's current ones
+    # program: the rules used are the program's current ones
     tx.condition_check(
         ProgramItem,
         context.program_item.program_id,
         condition=ProgramItem.version == int(context.program_item.version),
         name="program",
     )
-    # [3] the ledger entry
-    tx.save(entry, condition=TransactionItem.sk.does_not_exist())
-    # [4] the outbox: one record per member, so changes before delivery coalesce
+    # entry: the ledger entry
+    tx.save(entry, condition=TransactionItem.sk.does_not_exist(), name="entry")
+    # outbox: one record per member, so changes before delivery coalesce
     pass_outbox(tx, member, version + 1, change.type, moment, notify=bool(outcome.rewards_unlocked))
-    # [5] the day's statistics, on a random shard
+    # stats: the day's statistics, on a random shard
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
-    tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
+    tx.update(
+        StatItem(shard, today),
+        actions=stat_actions(stats, member.last_active_day != today),
+        name="stats",
+    )
     if change.system:
         return
-    # [6] the staff member's day, within their daily stamp and points caps
+    # staff_day: the staff member's day, within their daily stamp and points caps
     issued = stats.get("stamps_issued", 0) if change.type != "void" else 0
     points = max(0, outcome.points) if change.type != "void" else 0
     condition = None
@@ -435,7 +346,7 @@ def _build(
         condition=condition,
         name="staff_day",
     )
-    # [7] a void marks what it reverses, once
+    # voided: a void marks what it reverses, once
     if change.voids is not None:
         tx.update(
             change.voids,
@@ -465,126 +376,3 @@ def _due_values(change: Change, context: Context, outcome: Outcome) -> dict[str,
     return schedule.due_values(
         member.member_id, lots, outcome.card, context.program, moment.today, moment.zone
     )
-
-
-# --- the operations ------------------------------------------------------------------
-
-
-def add_stamps(claims: dict, member_id: str, count: int, key: str, body: dict) -> Receipt:
-    def rule(c: Context) -> Outcome:
-        if c.program.kind != "stamps":
-            raise Invalid(
-                "count: this is a points program: record a purchase instead", field="count"
-            )
-        return ledger.stamp(c.card, c.program, count, c.transaction_id, c.new_id, c.moment)
-
-    return apply(claims, Change("stamp", member_id, body, key, rule))
-
-
-def record_purchase(
-    claims: dict, member_id: str, amount: str, currency: str, key: str, body: dict
-) -> Receipt:
-    def rule(c: Context) -> Outcome:
-        program_currency = c.program.points.currency if c.program.points else currency
-        value = ledger.parse_amount(amount, currency, program_currency)
-        return ledger.purchase(
-            c.card, c.program, value, currency, c.transaction_id, c.new_id, c.moment
-        )
-
-    return apply(claims, Change("purchase", member_id, body, key, rule))
-
-
-def redeem(
-    claims: dict,
-    member_id: str,
-    reward_id: str | None,
-    catalog_item_id: str | None,
-    key: str,
-    body: dict,
-) -> Receipt:
-    def rule(c: Context) -> Outcome:
-        if reward_id is not None:
-            return ledger.redeem_reward(c.card, reward_id, c.moment)
-        assert catalog_item_id is not None
-        return ledger.redeem_item(c.card, c.program, catalog_item_id, c.moment)
-
-    return apply(claims, Change("redemption", member_id, body, key, rule))
-
-
-def _original(item: TransactionItem) -> ledger.Original:
-    detail = json.loads(item.detail or "{}")
-    return ledger.Original(
-        type=item.type,
-        stamps=int(item.stamps),
-        points=int(item.points),
-        earned=int(item.earned or 0),
-        day=item.day,
-        rewards_unlocked=tuple(reward_from_json(r) for r in json.loads(item.rewards_unlocked)),
-        reward_spent=reward_from_json(json.loads(item.reward_spent)) if item.reward_spent else None,
-        stamps_added=int(detail.get("stamps_added", 0)),
-    )
-
-
-def find_transaction(merchant_id: str, transaction_id: str) -> TransactionItem:
-    """A ledger entry of this merchant by its id; anyone else's is NotFound."""
-    for keys in TransactionItem.by_id.query(transaction_id, limit=1):
-        try:
-            item = TransactionItem.get(keys.member_id, keys.sk, consistent_read=True)
-        except TransactionItem.DoesNotExist:
-            break
-        if item.merchant_id == merchant_id:
-            return item
-    raise NotFound("No such transaction.")
-
-
-def void_transaction(claims: dict, transaction_id: str, key: str | None, body: dict) -> Receipt:
-    """Reverse a transaction; voiding it again answers with the first void."""
-    original = find_transaction(claims["mid"], transaction_id)
-    if original.voided and original.voided_by:
-        principal = _live_principal(claims, Role.manager)
-        # Voided already (perhaps under another key): a no-op showing that void,
-        # unless the member was erased since.
-        void_entry = find_transaction(claims["mid"], original.voided_by)
-        member = load_member(principal, original.member_id)
-        return Receipt(
-            200,
-            {
-                "member": member_view(member),
-                "transaction": transaction_doc(void_entry),
-                "rewards_unlocked": [],
-            },
-        )
-
-    def rule(c: Context) -> Outcome:
-        return ledger.void(c.card, c.program, _original(original), c.moment)
-
-    change = Change(
-        "void",
-        original.member_id,
-        {"transaction_id": transaction_id, **body},
-        key or f"void#{transaction_id}",
-        rule,
-        min_role=Role.manager,
-        voids=original,
-    )
-    try:
-        return apply(claims, change)
-    except _VoidedMeanwhile:
-        return void_transaction(claims, transaction_id, key, body)
-
-
-def _live_principal(claims: dict, min_role: Role) -> auth.Principal:
-    principal = auth.principal_from(claims, auth.live_staff(claims))
-    if principal.role < min_role:
-        raise Forbidden(f"This needs the {min_role.name} role or above.")
-    return principal
-
-
-def transactions(
-    member: MemberItem, limit: int, cursor: dict | None
-) -> tuple[list[TransactionItem], dict | None]:
-    """The member's ledger, newest first."""
-    page = TransactionItem.query(
-        member.member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
-    )
-    return list(page), page.last_evaluated_key
