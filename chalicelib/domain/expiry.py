@@ -18,8 +18,9 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
+from chalicelib.domain.instants import iso, parse_iso
 from chalicelib.domain.ledger import LIFETIME, Card, Outcome, Reward
 from chalicelib.domain.program import Expiry
 
@@ -190,9 +191,9 @@ def next_due(
     return min(candidates, default=None)
 
 
-def local_day(iso: str, zone: tzinfo) -> date:
+def local_day(instant: str, zone: tzinfo) -> date:
     """The merchant-local day of an RFC 3339 UTC instant."""
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).date()
+    return parse_iso(instant).astimezone(zone).date()
 
 
 # --- tiers -----------------------------------------------------------------------
@@ -244,13 +245,9 @@ def birthday_reward(
         f"Happy birthday! {name}",
         "birthday",
         txn,
-        _iso(start),
-        _iso(until),
+        iso(start),
+        iso(until),
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # --- index keys --------------------------------------------------------------------
