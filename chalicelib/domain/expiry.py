@@ -14,12 +14,12 @@ The caller passes the dates and time zones; nothing is looked up here.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from chalicelib.domain import shards
 from chalicelib.domain.instants import iso, parse_iso
 from chalicelib.domain.ledger import LIFETIME, Card, Outcome, Reward
 from chalicelib.domain.program import Expiry
@@ -254,7 +254,7 @@ def birthday_reward(
 
 
 def shard_of(member_id: str) -> int:
-    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % SHARDS
+    return shards.shard(member_id, SHARDS)
 
 
 def utc_offset_minutes(zone: tzinfo, day: date) -> int:
