@@ -28,6 +28,7 @@ from pathlib import Path
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
+from localrun import devcerts
 from tests.apple_samples import sample_pass
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +161,7 @@ def openssl_rsa2048() -> float | None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-passes-") as temporary:
         chain = Path(temporary) / "chain"
-        certs.generate_dev_chain(chain, IDENTIFIER, TEAM)
+        devcerts.generate_dev_chain(chain, IDENTIFIER, TEAM)
         signer = certs.load_dev_signer(chain)
 
         passes, median, signatures = ours(signer)

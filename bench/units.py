@@ -780,14 +780,15 @@ def main() -> None:
     from chalicelib.config import settings
     from chalicelib.store import db
     from chalicelib.store.models import ALL_MODELS
-    from chalicelib.wallet.apple import certs
-    from chalicelib.wallet.google import devkeys
+    from localrun import devcerts, devkeys
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     secrets.generate(folder / "secrets")
     settings.cache_clear()
     config = settings()
-    certs.generate_dev_chain(folder / "certs", config.pass_type_identifier, config.team_identifier)
+    devcerts.generate_dev_chain(
+        folder / "certs", config.pass_type_identifier, config.team_identifier
+    )
     devkeys.generate_dev_service_account(
         folder / "google.json", "https://oauth2.googleapis.com/token"
     )

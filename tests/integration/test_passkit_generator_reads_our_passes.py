@@ -23,6 +23,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent, pass_json
+from localrun import devcerts
 from tests.apple_samples import sample_pass
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -60,7 +61,7 @@ def passkit_generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("apple-chain")
-    certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
     return folder
 
 
