@@ -55,16 +55,7 @@ def sample(signer: certs.Signer) -> PassContent:
 
 def build(content: PassContent, signer: certs.Signer, moment: datetime) -> bytes:
     """One pass as the service builds it: images from their cache, then the package."""
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     return package.build_pkpass(content, signer, files, moment)
 
 

@@ -105,16 +105,7 @@ def points_pass() -> PassContent:
 
 def read_back(script: Path, chain: Path, content: PassContent, folder: Path) -> dict:
     """Our .pkpass, unzipped, as passkit-generator reads it."""
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     data = package.build_pkpass(content, certs.load_dev_signer(chain), files, SIGNED_AT)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         archive.extractall(folder)

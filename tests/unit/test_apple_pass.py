@@ -77,16 +77,7 @@ def unzip(data: bytes) -> dict[str, bytes]:
 
 
 def build(content: PassContent, signer: certs.Signer) -> bytes:
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     return package.build_pkpass(content, signer, files, SIGNED_AT)
 
 

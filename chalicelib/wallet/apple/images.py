@@ -15,10 +15,14 @@ import io
 from collections.abc import Callable
 from functools import lru_cache
 from math import ceil, cos, pi, sin
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
 from chalicelib.domain.colours import Rgb, parse_colour, relative_luminance
+
+if TYPE_CHECKING:
+    from chalicelib.wallet.apple.model import PassContent
 
 SCALES = (1, 2, 3)
 # Points. https://developer.apple.com/documentation/walletpasses/creating-the-source-for-a-pass
@@ -62,6 +66,20 @@ def pass_images(
             points,
             tier,
         )
+    )
+
+
+def images_of(content: PassContent) -> dict[str, bytes]:
+    """The PNGs of the pass `content` describes (pass_images of its fields)."""
+    return pass_images(
+        content.kind,
+        content.background_color,
+        content.foreground_color,
+        content.logo_text,
+        content.stamps,
+        content.stamps_required,
+        content.points,
+        content.tier,
     )
 
 
