@@ -109,7 +109,7 @@ def _run(pass_type: str) -> None:
     db.bind()
     db.create_tables()
     owner = staff.create_merchant("Bench Café", f"owner-{uuid.uuid4().hex[:8]}@bench.example")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     program = programs.create_program(
         principal,
         Program.model_validate(

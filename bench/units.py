@@ -824,7 +824,7 @@ def scenario(meter: Meter, pass_type: str) -> Run:
     from localrun.seed import DEMO_POINTS, DEMO_STAMPS
 
     owner = staff.create_merchant("Bench Café", "owner@bench-cafe.example.com", "Europe/Paris")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     barista = staff.create_staff(
         principal, "barista@bench-cafe.example.com", "Sam", Role.barista, "counter-1"
     )

@@ -128,7 +128,7 @@ def make_merchant(name: str = "Test Café") -> Merchant:
 
     suffix = ids.new_id().lower().replace("_", "").replace("-", "")[:12]
     owner = staff.create_merchant(name, f"owner-{suffix}@example.com", "Europe/Paris")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     manager = staff.create_staff(
         principal, f"manager-{suffix}@example.com", "Manager", Role.manager, None
     )
