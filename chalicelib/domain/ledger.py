@@ -111,7 +111,7 @@ NewId = Callable[[], str]
 
 
 def add_stamps(stamps: int, count: int, required: int) -> tuple[int, int]:
-    """Add `count` stamps to a card; return the new card and how many rewards it unlocked.
+    """Add `count` stamps; return the stamps the card then shows and how many rewards it unlocked.
 
     A full card unlocks its reward and starts again with the stamps left over.
     """
