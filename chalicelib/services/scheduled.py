@@ -42,6 +42,17 @@ def _load(member_id: str) -> MemberItem | None:
     return None if member is None or member.erased else member
 
 
+def _arrived(member_id: str, due: date, at: datetime | None) -> str | tuple[MemberItem, Moment]:
+    """The member and their local moment once `due` has come there; else why not."""
+    member = _load(member_id)
+    if member is None:
+        return "skipped"
+    moment = moment_for(member.merchant_id, at)
+    if moment.today < due:
+        return NOT_YET
+    return member, moment
+
+
 def _due(
     member_id: str, due: date, at: datetime | None
 ) -> str | tuple[MemberItem, Moment, Program, ProgramItem]:
@@ -50,12 +61,10 @@ def _due(
     The program is the cached one (programs.py's rule): every change made under it
     checks its version in its transaction, and a stale copy costs a retry.
     """
-    member = _load(member_id)
-    if member is None:
-        return "skipped"
-    moment = moment_for(member.merchant_id, at)
-    if moment.today < due:
-        return NOT_YET
+    found = _arrived(member_id, due, at)
+    if isinstance(found, str):
+        return found
+    member, moment = found
     program_item, program = cached_program(member.program_id)
     return member, moment, program, program_item
 
@@ -181,12 +190,10 @@ def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str
     The reward is the program's as read inside the ledger's retry, whose transaction
     checks the program's version: never a copy older than the change it goes out with.
     """
-    member = _load(member_id)
-    if member is None:
-        return "skipped"
-    moment = moment_for(member.merchant_id, at)
-    if moment.today < day:
-        return NOT_YET
+    found = _arrived(member_id, day, at)
+    if isinstance(found, str):
+        return found
+    member, moment = found
     # The day itself, or the next (a run late by a few hours for a zone at the edge).
     if moment.today - day > timedelta(days=1) or not expiry.is_birthday(member.birthday, day):
         return "not_today"
