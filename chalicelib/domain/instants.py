@@ -14,6 +14,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_seconds(moment: datetime) -> str:
+    """RFC 3339 UTC to the second, for people and clients (`2026-12-31T23:59:59Z`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_iso(value: str) -> datetime:
     """The instant of an RFC 3339 string (a trailing `Z` or an offset)."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
