@@ -84,7 +84,7 @@ def serve(port: int, ready_file: Path, counts_file: Path) -> None:
     from localrun.wsgi import serve as make_server
 
     owner = staff.create_merchant("Bench Café", f"owner-{uuid.uuid4().hex[:8]}@bench.example")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     program = programs.create_program(
         principal,
         Program.model_validate(

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
+from localrun import devcerts
 from tests.apple_samples import sample_pass
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,16 +55,7 @@ def sample(signer: certs.Signer) -> PassContent:
 
 def build(content: PassContent, signer: certs.Signer, moment: datetime) -> bytes:
     """One pass as the service builds it: images from their cache, then the package."""
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     return package.build_pkpass(content, signer, files, moment)
 
 
@@ -160,7 +152,7 @@ def openssl_rsa2048() -> float | None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-passes-") as temporary:
         chain = Path(temporary) / "chain"
-        certs.generate_dev_chain(chain, IDENTIFIER, TEAM)
+        devcerts.generate_dev_chain(chain, IDENTIFIER, TEAM)
         signer = certs.load_dev_signer(chain)
 
         passes, median, signatures = ours(signer)

@@ -50,12 +50,14 @@ def main() -> None:
     )
     from chalicelib import secrets
     from chalicelib.config import settings
-    from chalicelib.wallet.apple import certs
+    from localrun import devcerts
     from tests.peers.apns_peer import make_test_pki
 
     secrets.generate(folder / "secrets")
     config = settings()
-    certs.generate_dev_chain(folder / "certs", config.pass_type_identifier, config.team_identifier)
+    devcerts.generate_dev_chain(
+        folder / "certs", config.pass_type_identifier, config.team_identifier
+    )
     # The peer serves with a test CA's certificate and trusts our dev root for clients.
     make_test_pki(folder / "pki", config.pass_type_identifier)
     shutil.copy(folder / "pki" / "ca.pem", folder / "server-ca.pem")
@@ -107,7 +109,7 @@ def _run(pass_type: str) -> None:
     db.bind()
     db.create_tables()
     owner = staff.create_merchant("Bench Café", f"owner-{uuid.uuid4().hex[:8]}@bench.example")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     program = programs.create_program(
         principal,
         Program.model_validate(

@@ -780,14 +780,15 @@ def main() -> None:
     from chalicelib.config import settings
     from chalicelib.store import db
     from chalicelib.store.models import ALL_MODELS
-    from chalicelib.wallet.apple import certs
-    from chalicelib.wallet.google import devkeys
+    from localrun import devcerts, devkeys
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     secrets.generate(folder / "secrets")
     settings.cache_clear()
     config = settings()
-    certs.generate_dev_chain(folder / "certs", config.pass_type_identifier, config.team_identifier)
+    devcerts.generate_dev_chain(
+        folder / "certs", config.pass_type_identifier, config.team_identifier
+    )
     devkeys.generate_dev_service_account(
         folder / "google.json", "https://oauth2.googleapis.com/token"
     )
@@ -823,7 +824,7 @@ def scenario(meter: Meter, pass_type: str) -> Run:
     from localrun.seed import DEMO_POINTS, DEMO_STAMPS
 
     owner = staff.create_merchant("Bench Café", "owner@bench-cafe.example.com", "Europe/Paris")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     barista = staff.create_staff(
         principal, "barista@bench-cafe.example.com", "Sam", Role.barista, "counter-1"
     )

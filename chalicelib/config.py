@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Issuer ids are int64 numbers issued by the Google Pay & Wallet Console; the dev
+# default only has to look like one (the local run never reaches Google).
+DEV_GOOGLE_ISSUER_ID = "3388000000000000001"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -84,7 +88,7 @@ def settings() -> Settings:
         google_service_account_secret_id=(
             os.environ.get("GOOGLE_SERVICE_ACCOUNT_SECRET_ID") or None
         ),
-        google_issuer_id=os.environ.get("GOOGLE_ISSUER_ID", "3388000000000000001"),
+        google_issuer_id=os.environ.get("GOOGLE_ISSUER_ID", DEV_GOOGLE_ISSUER_ID),
         google_origins=tuple(
             origin.strip()
             for origin in os.environ.get("GOOGLE_ORIGINS", public_base_url).split(",")

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from chalicelib.config import settings
+from chalicelib.domain.instants import iso_seconds
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def sent(limit: int = 50) -> list[Mail]:
                 subject=str(parsed["Subject"]),
                 # Sent as SMTP writes it (CRLF); read back as text.
                 text=body.get_content().replace("\r\n", "\n") if body is not None else "",
-                sent_at=sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                sent_at=iso_seconds(sent_at),
             )
         )
     return mails

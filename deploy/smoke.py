@@ -81,7 +81,7 @@ def smoke(package: Path, stage: Stage) -> list[str]:
     from chalicelib import secrets as service_secrets
     from chalicelib.config import settings
     from chalicelib.store import db
-    from chalicelib.wallet.apple import certs
+    from localrun import devcerts
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     with tempfile.TemporaryDirectory(prefix="smoke-") as temporary:
@@ -101,7 +101,7 @@ def smoke(package: Path, stage: Stage) -> list[str]:
             "AWS_DEFAULT_REGION": "eu-west-1",
             "PATH": os.environ.get("PATH", ""),
         }
-        certs.generate_dev_chain(
+        devcerts.generate_dev_chain(
             folder / "certs",
             environment["PASS_TYPE_IDENTIFIER"],
             environment["TEAM_IDENTIFIER"],
@@ -147,7 +147,7 @@ def _bootstrap(task: Path) -> str:
 
 
 def _google_key(path: Path) -> None:
-    from chalicelib.wallet.google import devkeys
+    from localrun import devkeys
 
     devkeys.generate_dev_service_account(path, "https://oauth2.googleapis.com/token")
 

@@ -36,14 +36,13 @@ def _prepare() -> None:
     from chalicelib import secrets
     from chalicelib.config import settings
     from chalicelib.store import db
-    from chalicelib.wallet.apple import certs
-    from chalicelib.wallet.google import devkeys
+    from localrun import devcerts, devkeys
 
     LOCAL.mkdir(exist_ok=True)
     if secrets.generate(Path(os.environ["SECRETS_DIR"])):
         log.info("generated dev secrets in %s", os.environ["SECRETS_DIR"])
     config = settings()
-    if config.apple_certs_dir and certs.generate_dev_chain(
+    if config.apple_certs_dir and devcerts.generate_dev_chain(
         Path(config.apple_certs_dir), config.pass_type_identifier, config.team_identifier
     ):
         log.info("generated a dev Apple pass-signing chain in %s", config.apple_certs_dir)

@@ -107,7 +107,7 @@ def _program(merchant_id: str, seed_key: str, document: dict[str, Any], owner: S
     existing = _claim(f"seed#{seed_key}")
     if existing:
         return existing
-    principal = auth.principal_from({"mid": merchant_id, "iat": 0}, owner)
+    principal = auth.principal_of(owner)
     item: ProgramItem = programs.create_program(principal, Program.model_validate(document))
     UniqueItem(f"seed#{seed_key}", owner_id=item.program_id).save()
     return item.program_id

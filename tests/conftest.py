@@ -37,8 +37,7 @@ os.environ.pop("SES_ENDPOINT", None)
 def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from chalicelib import secrets
     from chalicelib.config import settings
-    from chalicelib.wallet.apple import certs
-    from chalicelib.wallet.google import devkeys
+    from localrun import devcerts, devkeys
 
     folder = tmp_path_factory.mktemp("secrets")
     secrets.generate(folder)
@@ -46,7 +45,9 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["APPLE_CERTS_DIR"] = str(folder / "certs")
     settings.cache_clear()
     config = settings()
-    certs.generate_dev_chain(folder / "certs", config.pass_type_identifier, config.team_identifier)
+    devcerts.generate_dev_chain(
+        folder / "certs", config.pass_type_identifier, config.team_identifier
+    )
     # A dev Google key signs the save links; no GOOGLE_WALLET_API_URL: calls are logged.
     os.environ["GOOGLE_SERVICE_ACCOUNT_FILE"] = str(folder / "google.json")
     devkeys.generate_dev_service_account(
@@ -127,7 +128,7 @@ def make_merchant(name: str = "Test Café") -> Merchant:
 
     suffix = ids.new_id().lower().replace("_", "").replace("-", "")[:12]
     owner = staff.create_merchant(name, f"owner-{suffix}@example.com", "Europe/Paris")
-    principal = auth.principal_from({"mid": owner.staff.merchant_id, "iat": 0}, owner.staff)
+    principal = auth.principal_of(owner.staff)
     manager = staff.create_staff(
         principal, f"manager-{suffix}@example.com", "Manager", Role.manager, None
     )

@@ -14,12 +14,13 @@ The caller passes the dates and time zones; nothing is looked up here.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
+from chalicelib.domain import shards
+from chalicelib.domain.instants import iso, parse_iso
 from chalicelib.domain.ledger import LIFETIME, Card, Outcome, Reward
 from chalicelib.domain.program import Expiry
 
@@ -190,9 +191,9 @@ def next_due(
     return min(candidates, default=None)
 
 
-def local_day(iso: str, zone: tzinfo) -> date:
+def local_day(instant: str, zone: tzinfo) -> date:
     """The merchant-local day of an RFC 3339 UTC instant."""
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone).date()
+    return parse_iso(instant).astimezone(zone).date()
 
 
 # --- tiers -----------------------------------------------------------------------
@@ -244,20 +245,16 @@ def birthday_reward(
         f"Happy birthday! {name}",
         "birthday",
         txn,
-        _iso(start),
-        _iso(until),
+        iso(start),
+        iso(until),
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # --- index keys --------------------------------------------------------------------
 
 
 def shard_of(member_id: str) -> int:
-    return int(hashlib.sha256(member_id.encode()).hexdigest()[:8], 16) % SHARDS
+    return shards.shard(member_id, SHARDS)
 
 
 def utc_offset_minutes(zone: tzinfo, day: date) -> int:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from chalicelib.domain.currencies import MINOR_UNITS
+from chalicelib.domain.instants import iso
 from chalicelib.domain.program import Program, Tier
 from chalicelib.errors import (
     Conflict,
@@ -100,7 +101,7 @@ class Moment:
 
     @property
     def iso(self) -> str:
-        return self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return iso(self.now)
 
 
 NewId = Callable[[], str]
@@ -110,7 +111,7 @@ NewId = Callable[[], str]
 
 
 def add_stamps(stamps: int, count: int, required: int) -> tuple[int, int]:
-    """Add `count` stamps to a card; return the new card and how many rewards it unlocked.
+    """Add `count` stamps; return the stamps the card then shows and how many rewards it unlocked.
 
     A full card unlocks its reward and starts again with the stamps left over.
     """
@@ -256,9 +257,7 @@ def seconds_to_local_midnight(moment: Moment) -> float:
 def _reward(program: Program, name: str, source: str, txn: str, new_id: NewId, m: Moment) -> Reward:
     expires = None
     if program.reward_valid_days:
-        expires = (m.now + timedelta(days=program.reward_valid_days)).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ"
-        )
+        expires = iso(m.now + timedelta(days=program.reward_valid_days))
     return Reward(new_id(), name, source, txn, m.iso, expires)
 
 

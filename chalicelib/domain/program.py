@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.domain import colours
 from chalicelib.domain.currencies import MINOR_UNITS
 from chalicelib.domain.text import name_type
 
@@ -25,12 +26,7 @@ Name = name_type(max_length=100)
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
-# One colour channel of a pass, 0 to 255 (Apple's "rgb(r, g, b)").
-_CHANNEL = r" *(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]) *"
-Colour = Annotated[
-    str,
-    StringConstraints(pattern=rf"^(#[0-9A-Fa-f]{{6}}|rgb\({_CHANNEL},{_CHANNEL},{_CHANNEL}\))$"),
-]
+Colour = Annotated[str, StringConstraints(pattern=colours.PATTERN)]
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 

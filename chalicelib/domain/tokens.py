@@ -35,13 +35,14 @@ def download_token_valid(token: str, member_id: str, now: int, *keys: bytes) -> 
     )
 
 
-def pass_auth_token(member_id: str, key: bytes, generation: int = 0) -> str:
+def pass_auth_token(member_id: str, key: bytes) -> str:
     """Apple's authenticationToken for a pass: 32 URL-safe characters (192 bits).
 
     Apple never lets it change in an update, so it is derived, not drawn: every
     rebuild of the pass carries the same one.
     """
-    return _b64(_mac(key, "apple-auth", member_id, str(generation))[:24])
+    # "0" stays in the MAC: the passes already on phones were given tokens with it.
+    return _b64(_mac(key, "apple-auth", member_id, "0")[:24])
 
 
 def token_hash(token: str) -> str:

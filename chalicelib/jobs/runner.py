@@ -71,6 +71,39 @@ class Job:
     # due on a day no run reached (an outage) is still found within this many days.
     catch_up_days: int = 14
 
+    @classmethod
+    def on_index(
+        cls,
+        name: str,
+        index: GlobalSecondaryIndex,
+        attribute: str,
+        handle: Callable[[str, date, datetime], str],
+        keys: Callable[[date], tuple[str, ...]] | None = None,
+        catch_up_days: int = 14,
+    ) -> Job:
+        """A job over the member index keyed `<attribute>_key`, ranged by `<attribute>_offset`.
+
+        Its index keys are the local day itself unless `keys` says otherwise.
+        """
+        return cls(
+            name=name,
+            index=index,
+            hash_attr=f"{attribute}_key",
+            range_attr=f"{attribute}_offset",
+            keys=keys or day_keys,
+            handle=handle,
+            catch_up_days=catch_up_days,
+        )
+
+    def run(self, now: datetime | None = None, **options: Any) -> Counter[str]:
+        """This job as at `now` (the module's `run`, below)."""
+        return run(self, now, **options)
+
+
+def day_keys(day: date) -> tuple[str, ...]:
+    """The index's day part for a job due on a local day: the day itself."""
+    return (day.isoformat(),)
+
 
 def _midnight_minus_now(day: date, now: datetime) -> int:
     """Minutes from `now` to `day`'s midnight at UTC: a zone of offset >= this has reached it."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,7 @@ from chalicelib.errors import (
     UnknownCardNumber,
 )
 from chalicelib.secrets import secrets
-from chalicelib.services import pass_tokens, throttle
+from chalicelib.services import pass_tokens, retries, throttle
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
@@ -401,16 +400,19 @@ def erase(principal: Principal, member_id: str) -> None:
     lets the phones void the pass. A till stamping meanwhile makes it re-read and
     try again (a bounded number of times).
     """
-    for _ in range(ERASE_ATTEMPTS):
+
+    def attempt() -> None:
         member = load_member(principal, member_id, include_erased=True)
         if member.erased:
             return
-        try:
-            transact.write(partial(_erase, member, moment_for(member.merchant_id)))
-            return
-        except transact.Cancelled:
-            time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not secrecy
-    raise Conflict("The card is busy right now: try the erasure again.")
+        transact.write(partial(_erase, member, moment_for(member.merchant_id)))
+
+    retries.until_written(
+        attempt,
+        ERASE_ATTEMPTS,
+        "The card is busy right now: try the erasure again.",
+        pause=(0.005, 0.05),
+    )
 
 
 def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:

@@ -11,6 +11,7 @@ member's version with its pass update.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -18,8 +19,8 @@ from functools import partial
 from chalicelib.domain import expiry, ledger
 from chalicelib.domain.ledger import Moment, Outcome
 from chalicelib.domain.program import Expiry, Program
-from chalicelib.errors import Conflict
 from chalicelib.services import ledger as ledger_service
+from chalicelib.services import retries
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import db, schedule, transact
@@ -32,13 +33,24 @@ ATTEMPTS = 5
 NOT_YET = "not_yet"
 
 
-class _NothingToExpire(Exception):
+class _NothingToExpire(retries.ReadAgain):
     """Read again inside the ledger's path: nothing is past its day any more."""
 
 
 def _load(member_id: str) -> MemberItem | None:
     member = db.fetch(MemberItem, member_id)
     return None if member is None or member.erased else member
+
+
+def _arrived(member_id: str, due: date, at: datetime | None) -> str | tuple[MemberItem, Moment]:
+    """The member and their local moment once `due` has come there; else why not."""
+    member = _load(member_id)
+    if member is None:
+        return "skipped"
+    moment = moment_for(member.merchant_id, at)
+    if moment.today < due:
+        return NOT_YET
+    return member, moment
 
 
 def _due(
@@ -49,27 +61,35 @@ def _due(
     The program is the cached one (programs.py's rule): every change made under it
     checks its version in its transaction, and a stale copy costs a retry.
     """
-    member = _load(member_id)
-    if member is None:
-        return "skipped"
-    moment = moment_for(member.merchant_id, at)
-    if moment.today < due:
-        return NOT_YET
+    found = _arrived(member_id, due, at)
+    if isinstance(found, str):
+        return found
+    member, moment = found
     program_item, program = cached_program(member.program_id)
     return member, moment, program, program_item
 
 
-def _forget_if_stale(exc: transact.Cancelled, member: MemberItem) -> None:
-    if "program" in exc.failed:
-        forget_program(member.program_id)  # the next attempt reads it afresh
+def _write(member: MemberItem, build: Callable[[transact.Write], None]) -> None:
+    """One transaction on the member; when it lost to a change of the program, the
+    cached program is forgotten first, so that the next attempt reads it afresh."""
+    try:
+        transact.write(build)
+    except transact.Cancelled as exc:
+        if "program" in exc.failed:
+            forget_program(member.program_id)
+        raise
 
 
 # --- expiry ----------------------------------------------------------------------------
 
 
 def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
-    """Expire what is past its day, or show the warning that is due; then reschedule."""
-    for _ in range(ATTEMPTS):
+    """Expire what is past its day, or show the warning that is due; then reschedule.
+
+    A till that changed the card meanwhile (or the owner the program) makes it read again.
+    """
+
+    def attempt() -> str:
         found = _due(member_id, due, at)
         if isinstance(found, str):
             return found
@@ -77,17 +97,13 @@ def expire_member(member_id: str, due: date, at: datetime | None = None) -> str:
         lots = expiry.lots_from_json(member.point_lots)
         card = card_of(member)
         if expiry.expired(lots, moment.today) or expiry.expired_rewards(card.rewards, moment.iso):
-            try:
-                _expire(member, program.expiry, moment, at)
-                return "expired"
-            except _NothingToExpire:
-                continue
-        try:
-            return _reschedule(member, program, program_item, moment)
-        except transact.Cancelled as exc:
-            _forget_if_stale(exc, member)
-            continue  # a till changed the card (or the owner the program): read it again
-    raise Conflict(f"member {member_id} kept changing during the expiry run")
+            _expire(member, program.expiry, moment, at)  # _NothingToExpire: read again
+            return "expired"
+        return _reschedule(member, program, program_item, moment)
+
+    return retries.until_written(
+        attempt, ATTEMPTS, f"member {member_id} kept changing during the expiry run"
+    )
 
 
 def _expire(member: MemberItem, rule: Expiry | None, moment: Moment, at: datetime | None) -> None:
@@ -126,7 +142,7 @@ def _reschedule(
     )
     values.pop("tier_key"), values.pop("tier_offset")  # the tier review keeps its own day
     reason = "expiry_warning" if notice else None
-    transact.write(partial(_touch, member, program_item, values, moment, reason))
+    _write(member, partial(_touch, member, program_item, values, moment, reason))
     return "warned" if notice else "rescheduled"
 
 
@@ -174,12 +190,10 @@ def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str
     The reward is the program's as read inside the ledger's retry, whose transaction
     checks the program's version: never a copy older than the change it goes out with.
     """
-    member = _load(member_id)
-    if member is None:
-        return "skipped"
-    moment = moment_for(member.merchant_id, at)
-    if moment.today < day:
-        return NOT_YET
+    found = _arrived(member_id, day, at)
+    if isinstance(found, str):
+        return found
+    member, moment = found
     # The day itself, or the next (a run late by a few hours for a zone at the edge).
     if moment.today - day > timedelta(days=1) or not expiry.is_birthday(member.birthday, day):
         return "not_today"
@@ -217,7 +231,8 @@ def grant_birthday(member_id: str, day: date, at: datetime | None = None) -> str
 
 def review_member_tier(member_id: str, due: date, at: datetime | None = None) -> str:
     """Apply the window rule (domain.ledger.review_tier): promote or demote, reschedule."""
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> str:
         found = _due(member_id, due, at)
         if isinstance(found, str):
             return found
@@ -232,20 +247,20 @@ def review_member_tier(member_id: str, due: date, at: datetime | None = None) ->
             MemberItem.earned_by_day.set(json.dumps(after.earned_by_day, sort_keys=True)),
             MemberItem.tier.set(after.tier) if after.tier else MemberItem.tier.remove(),
         ]
-        try:
-            transact.write(
-                partial(
-                    _touch,
-                    member,
-                    program_item,
-                    values,
-                    moment,
-                    "tier" if changed else None,
-                    extra=extra,
-                )
-            )
-        except transact.Cancelled as exc:
-            _forget_if_stale(exc, member)
-            continue
+        _write(
+            member,
+            partial(
+                _touch,
+                member,
+                program_item,
+                values,
+                moment,
+                "tier" if changed else None,
+                extra=extra,
+            ),
+        )
         return "changed" if changed else "kept"
-    raise Conflict(f"member {member_id} kept changing during the tier review")
+
+    return retries.until_written(
+        attempt, ATTEMPTS, f"member {member_id} kept changing during the tier review"
+    )

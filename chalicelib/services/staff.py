@@ -203,13 +203,6 @@ def tablet_token(
     )
 
 
-def load_merchant(merchant_id: str) -> MerchantItem:
-    try:
-        return MerchantItem.get(merchant_id)
-    except MerchantItem.DoesNotExist as exc:
-        raise NotFound("No such merchant.") from exc
-
-
 def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffItem:
     """Rename, move or cap an account this caller manages; a null cap removes it.
 

@@ -252,7 +252,7 @@ class MemberItem(Model):
     # Points by expiry date (domain.expiry's lots, JSON): each keeps the expiry
     # decided when it was earned. Written with every change of the points balance.
     point_lots = UnicodeAttribute(null=True)
-    # The scheduled jobs' indexes (absent: nothing due); see _DueIndex.
+    # The scheduled jobs' indexes (absent: nothing due); see MembersByExpiryDue.
     expiry_key = UnicodeAttribute(null=True)
     expiry_offset = NumberAttribute(null=True)
     tier_key = UnicodeAttribute(null=True)

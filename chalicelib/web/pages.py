@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from chalice import Response
 
 from chalicelib.config import settings
+from chalicelib.domain import colours
 from chalicelib.domain.program import Program
 from chalicelib.errors import NotFound
 from chalicelib.services import programs
@@ -76,26 +77,9 @@ def _filled(body: str, status: int = 200, **fields: str) -> Response:
     return _text(body, "text/html", PAGE_CACHE, status)
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    if colour.startswith("#"):
-        return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
-    r, g, b = (int(c) for c in colour[4:-1].split(","))
-    return r, g, b
-
-
-def _luminance(colour: str) -> float:
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in _rgb(colour))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
 def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two colours (1 to 21)."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
+    """WCAG contrast ratio of two design colours (1 to 21)."""
+    return colours.contrast(colours.parse_colour(a), colours.parse_colour(b))
 
 
 def _colours(program_id: str) -> tuple[str, str, str]:
@@ -176,9 +160,9 @@ def render_poster(name: str, url: str, bg: str, fg: str) -> bytes:
     width, height = 1240, 1754
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, width, 420), fill=_rgb(bg))
+    draw.rectangle((0, 0, width, 420), fill=colours.parse_colour(bg))
     title = _font(88 if len(name) <= 18 else 60)
-    draw.text((width / 2, 210), name, font=title, fill=_rgb(fg), anchor="mm")
+    draw.text((width / 2, 210), name, font=title, fill=colours.parse_colour(fg), anchor="mm")
     draw.text((width / 2, 560), "Join our loyalty card", font=_font(64), fill="black", anchor="mm")
     # Error correction M, quiet zone of 4 modules, as the QR spec asks.
     qr = segno.make(url, error="m", micro=False)

@@ -14,11 +14,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from chalicelib.config import settings
 from chalicelib.services import passes
 from chalicelib.wallet.apple import certs
+from localrun import devcerts
 
 
 @pytest.fixture
 def chain(tmp_path):
-    certs.generate_dev_chain(tmp_path, "pass.org.example.secret", "SECRET1234")
+    devcerts.generate_dev_chain(tmp_path, "pass.org.example.secret", "SECRET1234")
     return certs.load_dev_signer(tmp_path), tmp_path
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
+from localrun import devcerts
 from tests.apple_samples import sample_pass, unzip, verify
 
 pytestmark = pytest.mark.skipif(
@@ -45,7 +46,7 @@ def member_pass(serial: str = "01JD0000000000000000000001") -> PassContent:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("apple-chain")
-    certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
     return folder
 
 
@@ -103,7 +104,7 @@ def test_a_tampered_manifest_fails_openssl_verification(signer, chain, tmp_path)
 
 def test_a_signature_by_a_certificate_of_another_chain_is_refused(chain, tmp_path_factory):
     other = tmp_path_factory.mktemp("other-chain")
-    certs.generate_dev_chain(other, PASS_TYPE, TEAM)
+    devcerts.generate_dev_chain(other, PASS_TYPE, TEAM)
     folder = unzip(pkpass(certs.load_dev_signer(other)), tmp_path_factory.mktemp("pass"))
 
     result = verify(folder, chain / "root.pem")

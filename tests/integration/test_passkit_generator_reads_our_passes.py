@@ -23,6 +23,7 @@ import pytest
 
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent, pass_json
+from localrun import devcerts
 from tests.apple_samples import sample_pass
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
@@ -60,7 +61,7 @@ def passkit_generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("apple-chain")
-    certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
     return folder
 
 
@@ -104,16 +105,7 @@ def points_pass() -> PassContent:
 
 def read_back(script: Path, chain: Path, content: PassContent, folder: Path) -> dict:
     """Our .pkpass, unzipped, as passkit-generator reads it."""
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     data = package.build_pkpass(content, certs.load_dev_signer(chain), files, SIGNED_AT)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         archive.extractall(folder)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.wallet.google.client import WalletClient
-from chalicelib.wallet.google.devkeys import generate_dev_service_account
+from localrun.devkeys import generate_dev_service_account
 from tests.peers.google_peer import GooglePeer
 
 

@@ -22,8 +22,8 @@ from chalicelib.wallet.google.client import (
     QuotaExceeded,
     WalletClient,
 )
-from chalicelib.wallet.google.devkeys import DEV_ISSUER_ID, generate_dev_service_account
 from chalicelib.wallet.google.objects import loyalty_class, loyalty_object
+from localrun.devkeys import DEV_ISSUER_ID, generate_dev_service_account
 from tests.peers.google_peer import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER, WALLET_SCOPE, GooglePeer
 from tests.peers.google_signing import (
     DAY_MS,

@@ -25,6 +25,7 @@ from PIL import Image
 
 from chalicelib.wallet.apple import certs, der, images, package
 from chalicelib.wallet.apple.model import PassContent, pass_json
+from localrun import devcerts
 from tests.apple_samples import sample_pass
 
 PASS_TYPE = "pass.org.example.loyalty"
@@ -61,7 +62,7 @@ def is_number(value: object) -> bool:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("apple-chain")
-    certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
     return folder
 
 
@@ -76,16 +77,7 @@ def unzip(data: bytes) -> dict[str, bytes]:
 
 
 def build(content: PassContent, signer: certs.Signer) -> bytes:
-    files = images.pass_images(
-        content.kind,
-        content.background_color,
-        content.foreground_color,
-        content.logo_text,
-        content.stamps,
-        content.stamps_required,
-        content.points,
-        content.tier,
-    )
+    files = images.images_of(content)
     return package.build_pkpass(content, signer, files, SIGNED_AT)
 
 
@@ -452,9 +444,9 @@ def test_an_unknown_program_image_is_a_key_error():
 def test_a_dev_chain_is_written_once(tmp_path):
     folder = tmp_path / "certs"
 
-    first = certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    first = devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
     pem = (folder / "pass.pem").read_bytes()
-    second = certs.generate_dev_chain(folder, PASS_TYPE, TEAM)
+    second = devcerts.generate_dev_chain(folder, PASS_TYPE, TEAM)
 
     assert (first, second) == (True, False)
     assert (folder / "pass.pem").read_bytes() == pem

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from google.auth import jwt
 
 from chalicelib import ids
-from chalicelib.wallet.google.devkeys import DEV_ISSUER_ID, generate_dev_service_account
 from chalicelib.wallet.google.savelink import LINK_LIFETIME_SECONDS, SAVE_URL, save_url
+from localrun.devkeys import DEV_ISSUER_ID, generate_dev_service_account
 
 
 @pytest.fixture(scope="module")

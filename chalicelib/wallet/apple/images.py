@@ -15,10 +15,14 @@ import io
 from collections.abc import Callable
 from functools import lru_cache
 from math import ceil, cos, pi, sin
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
 
-from chalicelib.wallet.apple.model import Rgb, parse_color
+from chalicelib.domain.colours import Rgb, parse_colour, relative_luminance
+
+if TYPE_CHECKING:
+    from chalicelib.wallet.apple.model import PassContent
 
 SCALES = (1, 2, 3)
 # Points. https://developer.apple.com/documentation/walletpasses/creating-the-source-for-a-pass
@@ -65,6 +69,20 @@ def pass_images(
     )
 
 
+def images_of(content: PassContent) -> dict[str, bytes]:
+    """The PNGs of the pass `content` describes (pass_images of its fields)."""
+    return pass_images(
+        content.kind,
+        content.background_color,
+        content.foreground_color,
+        content.logo_text,
+        content.stamps,
+        content.stamps_required,
+        content.points,
+        content.tier,
+    )
+
+
 def program_image(
     name: str,
     kind: str,
@@ -99,8 +117,8 @@ def _pass_images(
 ) -> tuple[tuple[str, bytes], ...]:
     if kind not in ("stamps", "points"):
         raise ValueError(f'a program\'s kind is "stamps" or "points", not {kind!r}')
-    background = parse_color(background_color) if background_color else _DEFAULT_BACKGROUND
-    foreground = parse_color(foreground_color) if foreground_color else _ink_for(background)
+    background = parse_colour(background_color) if background_color else _DEFAULT_BACKGROUND
+    foreground = parse_colour(foreground_color) if foreground_color else _ink_for(background)
     # What a strip does not show must not split the cache.
     if kind == "stamps":
         strip = _stamp_strip(background, foreground, stamps, stamps_required)
@@ -238,15 +256,8 @@ def _render(
 
 def _ink_for(background: Rgb) -> Rgb:
     """Dark or light ink, whichever reads on `background` (WCAG relative luminance)."""
-
-    def linear(channel: int) -> float:
-        value = channel / 255
-        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (linear(channel) for channel in background)
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     # The luminance at which both inks contrast equally with the ground.
-    return _DARK_INK if luminance > 0.18 else _LIGHT_INK
+    return _DARK_INK if relative_luminance(background) > 0.18 else _LIGHT_INK
 
 
 def _tint(background: Rgb, foreground: Rgb) -> Rgb:

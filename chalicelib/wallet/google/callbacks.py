@@ -235,12 +235,7 @@ def verify_callback(
             raise CallbackRejected(f"signedMessage has no {field}")
     if message["eventType"] not in EVENT_TYPES:
         raise CallbackRejected(f"unknown eventType {message['eventType']!r}")
-    try:
-        expires = _millis(message.get("expTimeMillis"))
-    except ValueError as exc:
-        raise CallbackRejected("signedMessage has no expTimeMillis") from exc
-    if expires <= now:
-        raise CallbackRejected("the message has expired")
+    _refuse_expired(message, "signedMessage", "expTimeMillis", "the message", now)
     return message
 
 
@@ -267,13 +262,18 @@ def _verified_intermediate_key(
             raise CallbackRejected("the intermediate key is not signed by a current root key")
 
     key_document = _parse_object(signed_key, "signedKey")
-    try:
-        expires = _millis(key_document.get("keyExpiration"))
-    except ValueError as exc:
-        raise CallbackRejected("signedKey has no keyExpiration") from exc
-    if expires <= now_ms:
-        raise CallbackRejected("the intermediate key has expired")
+    _refuse_expired(key_document, "signedKey", "keyExpiration", "the intermediate key", now_ms)
     return _p256_key(key_document.get("keyValue"))
+
+
+def _refuse_expired(document: dict, name: str, field: str, what: str, now_ms: int) -> None:
+    """Refuse `document` (called `name`) without its expiry `field`, or once it has passed."""
+    try:
+        expires = _millis(document.get(field))
+    except ValueError as exc:
+        raise CallbackRejected(f"{name} has no {field}") from exc
+    if expires <= now_ms:
+        raise CallbackRejected(f"{what} has expired")
 
 
 def _parse_object(text: bytes | str, what: str) -> dict:

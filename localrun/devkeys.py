@@ -2,7 +2,8 @@
 
 The local run and the tests point its `token_uri` at a local OAuth2 peer, so that
 the real google-auth code path (assertion, token exchange, refresh) runs without
-Google. Never used in a deployed stage: there the key comes from Secrets Manager.
+Google. Never used in a deployed stage: there the key comes from Secrets Manager,
+so it lives here, out of the Lambda package.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-# Issuer ids are int64 numbers issued by the Google Pay & Wallet Console; this one
-# only has to look like one (the local run never reaches Google).
-DEV_ISSUER_ID = "3388000000000000001"
+from chalicelib.config import DEV_GOOGLE_ISSUER_ID as DEV_ISSUER_ID
+
+__all__ = ["DEV_ISSUER_ID", "generate_dev_service_account"]
 
 DEV_PROJECT_ID = "loyalty-dev"
 DEV_CLIENT_EMAIL = f"wallet-dev@{DEV_PROJECT_ID}.iam.gserviceaccount.com"
