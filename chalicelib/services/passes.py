@@ -136,15 +136,6 @@ def build(
     program_item, program = current or current_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
     pass_content = content(member, program, merchant)
-    files = images.pass_images(
-        program.kind,
-        pass_content.background_color,
-        pass_content.foreground_color,
-        pass_content.logo_text,
-        pass_content.stamps,
-        pass_content.stamps_required,
-        pass_content.points,
-        pass_content.tier,
-    )
+    files = images.images_of(pass_content)
     data = package.build_pkpass(pass_content, signer(), files, clock.now())
     return data, last_modified(member, program_item)

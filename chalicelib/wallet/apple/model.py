@@ -9,18 +9,13 @@ reverse) makes Wallet drop the pass without saying why.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.domain import card_number
+from chalicelib.domain.colours import css_rgb
 from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
-
-Rgb = tuple[int, int, int]
-
-_HEX = re.compile(r"#([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})")
-_CSS = re.compile(r"rgb\( *([0-9]{1,3}) *, *([0-9]{1,3}) *, *([0-9]{1,3}) *\)")
 
 
 @dataclass(frozen=True)
@@ -113,23 +108,6 @@ def pass_content(
         voided=member.erased,
         expiry_notice=expiry_notice,
     )
-
-
-def parse_color(value: str) -> Rgb:
-    """ "#RRGGBB" or "rgb(r, g, b)" as three channels; raises ValueError otherwise."""
-    match = _HEX.fullmatch(value) or _CSS.fullmatch(value)
-    if match is None:
-        raise ValueError(f'a colour is "#RRGGBB" or "rgb(r, g, b)", not {value!r}')
-    base = 16 if value.startswith("#") else 10
-    red, green, blue = (int(part, base) for part in match.groups())
-    if max(red, green, blue) > 255:
-        raise ValueError(f"a colour channel is 0 to 255: {value!r}")
-    return red, green, blue
-
-
-def css_rgb(value: str) -> str:
-    """Apple's only colour syntax: "rgb(r, g, b)"."""
-    return "rgb({}, {}, {})".format(*parse_color(value))
 
 
 def rewards_summary(rewards: tuple[tuple[str, str, str | None], ...]) -> str:

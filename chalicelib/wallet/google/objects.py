@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from chalicelib.domain import card_number
+from chalicelib.domain.colours import hex_colour
 from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
 
@@ -20,8 +21,6 @@ from chalicelib.domain.program import Program
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._-]+$")
 # Issuer ids are int64 numbers issued by the Google Pay & Wallet Console.
 _ISSUER_ID = re.compile(r"^[0-9]+$")
-_HEX_COLOUR = re.compile(r"^#([0-9A-Fa-f]{6})$")
-_RGB_COLOUR = re.compile(r"^rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)$")
 
 # Google shows at most 10 text modules from the object (and 10 from the class):
 # the tier takes one, the rewards the rest.
@@ -41,21 +40,6 @@ def resource_id(issuer_id: str, identifier: str) -> str:
             f"a Google Wallet identifier has only letters, digits, '.', '_' and '-': {identifier!r}"
         )
     return f"{issuer_id}.{identifier}"
-
-
-def hex_colour(colour: str) -> str:
-    """`#rrggbb` (lower case) for a design colour given as `#RRGGBB` or `rgb(r, g, b)`.
-
-    Google's hexBackgroundColor takes only the hex form; Apple's passes take rgb().
-    Raises ValueError for anything else.
-    """
-    if match := _HEX_COLOUR.match(colour):
-        return "#" + match.group(1).lower()
-    if match := _RGB_COLOUR.match(colour):
-        channels = [int(part) for part in match.groups()]
-        if all(0 <= channel <= 255 for channel in channels):
-            return "#" + "".join(f"{channel:02x}" for channel in channels)
-    raise ValueError(f"not a colour: {colour!r}")
 
 
 def loyalty_class(
