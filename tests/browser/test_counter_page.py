@@ -37,6 +37,16 @@ def find_by_code(page, barcode: str) -> None:
     page.get_by_role("button", name="Find").click()
 
 
+def at_the_counter(page, base_url: str, shop, email: str, **member) -> tuple[Merchant, dict]:
+    """A barista signed in with a newly enrolled member's card open (1 stamp: the welcome)."""
+    merchant, program = shop
+    enrolled = enrol(base_url, program["program_id"], email, **member)
+    sign_in(page, merchant, "barista")
+    find_by_code(page, enrolled["barcode"])
+    page.get_by_text("1 / 8 stamps").wait_for()
+    return merchant, enrolled
+
+
 def stamp_transactions(base_url: str, merchant: Merchant, member_id: str) -> list[dict]:
     response = httpx.get(
         f"{base_url}/v1/members/{member_id}/transactions",
@@ -114,11 +124,7 @@ def test_a_wrong_code_shows_the_api_message(page, shop) -> None:
 def test_a_stamp_tapped_offline_is_queued_and_recorded_once_when_back_online(
     page, base_url: str, shop
 ) -> None:
-    merchant, program = shop
-    member = enrol(base_url, program["program_id"], "offline@example.com")
-    sign_in(page, merchant, "barista")
-    find_by_code(page, member["barcode"])
-    page.get_by_text("1 / 8 stamps").wait_for()
+    merchant, member = at_the_counter(page, base_url, shop, "offline@example.com")
 
     page.context.set_offline(True)
     page.get_by_role("button", name="+1 stamp").click()
@@ -137,11 +143,7 @@ def test_a_stamp_tapped_offline_is_queued_and_recorded_once_when_back_online(
 def test_an_action_whose_answer_was_lost_is_retried_with_the_same_key(
     page, base_url: str, shop
 ) -> None:
-    merchant, program = shop
-    member = enrol(base_url, program["program_id"], "lost@example.com")
-    sign_in(page, merchant, "barista")
-    find_by_code(page, member["barcode"])
-    page.get_by_text("1 / 8 stamps").wait_for()
+    merchant, member = at_the_counter(page, base_url, shop, "lost@example.com")
     # The first POST reaches the server, then its answer is lost on the way back.
     lost = []
 
@@ -226,11 +228,7 @@ def test_a_scan_limit_refusal_is_shown_at_once_and_does_not_hold_up_the_next_mem
 def test_a_429_that_is_not_a_scan_limit_is_retried_with_the_same_key(
     page, base_url: str, shop
 ) -> None:
-    merchant, program = shop
-    member = enrol(base_url, program["program_id"], "busy@example.com")
-    sign_in(page, merchant, "barista")
-    find_by_code(page, member["barcode"])
-    page.get_by_text("1 / 8 stamps").wait_for()
+    merchant, member = at_the_counter(page, base_url, shop, "busy@example.com")
     # A throttle in front of the API that never reached the ledger: worth another try.
     throttled = []
 
@@ -255,11 +253,7 @@ def test_a_429_that_is_not_a_scan_limit_is_retried_with_the_same_key(
 
 
 def test_signing_out_drops_the_actions_still_queued(page, base_url: str, shop) -> None:
-    merchant, program = shop
-    member = enrol(base_url, program["program_id"], "signout@example.com")
-    sign_in(page, merchant, "barista")
-    find_by_code(page, member["barcode"])
-    page.get_by_text("1 / 8 stamps").wait_for()
+    merchant, member = at_the_counter(page, base_url, shop, "signout@example.com")
     page.context.set_offline(True)
     page.get_by_role("button", name="+1 stamp").click()
     page.get_by_role("status").filter(has_text="queued, will retry").wait_for()
@@ -288,11 +282,7 @@ def test_the_counter_keeps_its_token_for_the_tab_only(page, shop) -> None:
 
 
 def test_recent_actions_name_the_customer_and_what_was_given(page, base_url: str, shop) -> None:
-    merchant, program = shop
-    member = enrol(base_url, program["program_id"], "given@example.com", name="Gina Given")
-    sign_in(page, merchant, "barista")
-    find_by_code(page, member["barcode"])
-    page.get_by_text("1 / 8 stamps").wait_for()
+    at_the_counter(page, base_url, shop, "given@example.com", name="Gina Given")
 
     page.get_by_label("Stamps", exact=True).fill("7")
     page.get_by_role("button", name="Add stamps").click()
