@@ -332,7 +332,8 @@ def test_erased_members_are_skipped(dynamodb_url, monkeypatch):
 # --- tiers -----------------------------------------------------------------------------------
 
 
-def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monkeypatch):
+def silver_member(monkeypatch, day: str) -> tuple[Shop, str]:
+    """A member promoted to Silver (150 points) on `day`, in a 30-day tier window."""
     document = points_program(
         "never",
         tiers=[
@@ -342,8 +343,13 @@ def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monk
         tier_window_days=30,
     )
     shop = Shop(monkeypatch, document)
-    ada = shop.enrol(at("2043-01-01"))
-    shop.buy(ada, "150", at("2043-01-01"))
+    ada = shop.enrol(at(day))
+    shop.buy(ada, "150", at(day))
+    return shop, ada
+
+
+def test_a_tier_is_demoted_when_its_earnings_leave_the_window(dynamodb_url, monkeypatch):
+    _, ada = silver_member(monkeypatch, "2043-01-01")
     promoted = member(ada).tier
 
     tiers.run(at("2043-01-30"))
@@ -478,17 +484,7 @@ def test_a_birthday_reward_follows_a_change_another_process_made_to_the_program(
 
 
 def test_a_tier_review_follows_a_window_another_process_lengthened(dynamodb_url, monkeypatch):
-    document = points_program(
-        "never",
-        tiers=[
-            {"name": "Bronze", "threshold": 0},
-            {"name": "Silver", "threshold": 100, "multiplier": "1.5"},
-        ],
-        tier_window_days=30,
-    )
-    shop = Shop(monkeypatch, document)
-    ada = shop.enrol(at("2048-01-01"))
-    shop.buy(ada, "150", at("2048-01-01"))
+    shop, ada = silver_member(monkeypatch, "2048-01-01")
     programs.cached_program(shop.program_id)  # this process holds the 30-day window
     item = ProgramItem.get(shop.program_id, consistent_read=True)
     changed = json.loads(item.document)
