@@ -65,7 +65,7 @@ from chalicelib.store.convert import (
     reward_maps,
     stat_actions,
 )
-from chalicelib.store.db import connection
+from chalicelib.store.db import connection, resolved
 from chalicelib.store.models import (
     IdempotencyItem,
     MemberItem,
@@ -320,10 +320,7 @@ def _within_cap(attribute: Any, cap: int | None, issued: int) -> Any:
 
 
 def _result(future: Any) -> Any:
-    try:
-        return future.get()
-    except Exception:  # pynamodb raises DoesNotExist-like errors for absent items
-        return None
+    return resolved(future)  # None only when absent: a failed read raised above
 
 
 def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionItem:
@@ -405,13 +402,17 @@ def _build(
         name="program",
     )
     # [3] the ledger entry
-    tx.save(entry, condition=TransactionItem.sk.does_not_exist())
+    tx.save(entry, condition=TransactionItem.sk.does_not_exist(), name="entry")
     # [4] the outbox: one record per member, so changes before delivery coalesce
     pass_outbox(tx, member, version + 1, change.type, moment, notify=bool(outcome.rewards_unlocked))
     # [5] the day's statistics, on a random shard
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
-    tx.update(StatItem(shard, today), actions=stat_actions(stats, member.last_active_day != today))
+    tx.update(
+        StatItem(shard, today),
+        actions=stat_actions(stats, member.last_active_day != today),
+        name="stats",
+    )
     if change.system:
         return
     # [6] the staff member's day, within their daily stamp and points caps
