@@ -46,10 +46,7 @@ def register(device_id: str, pass_type: str, serial: str, push_token: str, auth:
         raise BadRequest("pushToken: not a push token")
     now = clock.iso(clock.now())
     key = f"{pass_type}#{serial}"
-    try:
-        existing = RegistrationItem.get(device_id, key, consistent_read=True)
-    except RegistrationItem.DoesNotExist:
-        existing = None
+    existing = db.fetch(RegistrationItem, device_id, key)
     if existing is not None:
         existing.update(
             actions=[

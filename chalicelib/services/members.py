@@ -239,11 +239,8 @@ def enrolment_limits(program_id: str, address: str) -> list[throttle.Limit]:
 
 
 def _claimed_member(key: str) -> MemberItem | None:
-    try:
-        claim = UniqueItem.get(key, consistent_read=True)
-        return MemberItem.get(claim.owner_id, consistent_read=True)
-    except (UniqueItem.DoesNotExist, MemberItem.DoesNotExist):
-        return None
+    claim = db.fetch(UniqueItem, key)
+    return db.fetch(MemberItem, claim.owner_id) if claim is not None else None
 
 
 def load_member(principal: Principal, member_id: str, include_erased: bool = False) -> MemberItem:
