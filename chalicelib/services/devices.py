@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from pynamodb.exceptions import DeleteError
-
 from chalicelib import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import BadRequest
 from chalicelib.services import pass_tokens, passes
 from chalicelib.services.programs import current_program
 from chalicelib.store import db
@@ -48,10 +46,7 @@ def register(device_id: str, pass_type: str, serial: str, push_token: str, auth:
         raise BadRequest("pushToken: not a push token")
     now = clock.iso(clock.now())
     key = f"{pass_type}#{serial}"
-    try:
-        existing = RegistrationItem.get(device_id, key, consistent_read=True)
-    except RegistrationItem.DoesNotExist:
-        existing = None
+    existing = db.fetch(RegistrationItem, device_id, key)
     if existing is not None:
         existing.update(
             actions=[
@@ -82,10 +77,9 @@ def _bound(serial: str) -> None:
 
 def unregister(device_id: str, pass_type: str, serial: str, auth: str | None) -> None:
     pass_tokens.check_auth(_member(pass_type, serial), auth)
-    try:
-        RegistrationItem(_check(device_id), f"{pass_type}#{serial}").delete()
-    except DeleteError as exc:
-        raise NotFound("No such registration.") from exc
+    # Unconditional: one that is already gone is gone. A store that did not answer
+    # propagates (a 5xx the device sends again), never a "not found".
+    RegistrationItem(_check(device_id), f"{pass_type}#{serial}").delete()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
 from chalicelib.config import settings
@@ -20,7 +20,7 @@ from chalicelib.errors import Unavailable
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
 from chalicelib.services.programs import current_program
-from chalicelib.store import transact
+from chalicelib.store import db, transact
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
 from chalicelib.wallet.google import objects
 
@@ -167,16 +167,15 @@ def take_notice(member_id: str) -> bool:
         recent = [t for t in json.loads(member.google_notices or "[]") if t > since]
         if len(recent) >= NOTICES_PER_DAY:
             return False
-        try:
-            member.update(
-                actions=[MemberItem.google_notices.set(json.dumps([*recent, clock.iso(now)]))],
-                condition=(MemberItem.google_notices == member.google_notices)
-                if member.google_notices
-                else MemberItem.google_notices.does_not_exist(),
-            )
+        if db.update_if(
+            member,
+            [MemberItem.google_notices.set(json.dumps([*recent, clock.iso(now)]))],
+            (MemberItem.google_notices == member.google_notices)
+            if member.google_notices
+            else MemberItem.google_notices.does_not_exist(),
+        ):
             return True
-        except UpdateError:
-            continue  # another delivery took one meanwhile: count again
+        # Another delivery took one meanwhile: count again.
     return False
 
 

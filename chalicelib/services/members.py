@@ -29,7 +29,7 @@ from chalicelib.services import pass_tokens, retries, throttle
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import load_program, program_of
-from chalicelib.store import db, schedule, transact
+from chalicelib.store import db, locking, schedule, transact
 from chalicelib.store.convert import (
     entry_item,
     next_pass_second,
@@ -202,15 +202,16 @@ def enrol(
             name="claim",
         )
         tx.save(_card_claim(member), condition=UniqueItem.key.does_not_exist(), name="card")
-        tx.save(member, condition=MemberItem.member_id.does_not_exist())
+        tx.save(member, condition=MemberItem.member_id.does_not_exist(), name="member")
         pass_outbox(tx, member, 1, "enrolment", moment)
         shard = f"{program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
         tx.update(
             StatItem(shard, moment.today.isoformat()),
             actions=stat_actions(stats, first_today=False),
+            name="stats",
         )
         if entry is not None:
-            tx.save(entry)
+            tx.save(entry, name="entry")
 
     for _ in range(CARD_NUMBER_DRAWS):
         member.card_number = _new_card_number()
@@ -237,11 +238,8 @@ def enrolment_limits(program_id: str, address: str) -> list[throttle.Limit]:
 
 
 def _claimed_member(key: str) -> MemberItem | None:
-    try:
-        claim = UniqueItem.get(key, consistent_read=True)
-        return MemberItem.get(claim.owner_id, consistent_read=True)
-    except (UniqueItem.DoesNotExist, MemberItem.DoesNotExist):
-        return None
+    claim = db.fetch(UniqueItem, key)
+    return db.fetch(MemberItem, claim.owner_id) if claim is not None else None
 
 
 def load_member(principal: Principal, member_id: str, include_erased: bool = False) -> MemberItem:
@@ -341,21 +339,21 @@ def with_card_number(member: MemberItem) -> MemberItem:
 def _assign_card_number(
     member: MemberItem, number: str, moment: Moment, tx: transact.Write
 ) -> None:
-    version = int(member.version)
+    version, advance = locking.advance(member)
     claim = UniqueItem(card_key(member.merchant_id, number), owner_id=member.member_id)
     tx.save(claim, condition=UniqueItem.key.does_not_exist(), name="card")
     tx.update(
         member,
         actions=[
             MemberItem.card_number.set(number),
-            MemberItem.version.set(version + 1),
+            advance,
             MemberItem.updated_at.set(moment.iso),
             MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         ],
-        condition=(MemberItem.version == version) & MemberItem.card_number.does_not_exist(),
+        condition=locking.unchanged(member) & MemberItem.card_number.does_not_exist(),
         name="member",
     )
-    pass_outbox(tx, member, version + 1, "card_number", moment)
+    pass_outbox(tx, member, version, "card_number", moment)
 
 
 def program_members(
@@ -416,7 +414,7 @@ def erase(principal: Principal, member_id: str) -> None:
 
 
 def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
-    version = int(member.version)
+    version, advance = locking.advance(member)
     tx.update(
         member,
         actions=[
@@ -434,13 +432,14 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.tier_offset.remove(),
             MemberItem.marketing_consent.set(False),
             MemberItem.leaderboard_consent.set(False),
-            MemberItem.version.set(version + 1),
+            advance,
             MemberItem.updated_at.set(moment.iso),
             MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         ],
-        condition=MemberItem.version == version,
+        condition=locking.unchanged(member),
         name="member",
     )
     if member.email:
-        tx.delete(UniqueItem(enrolment_key(member.program_id, normalise_email(member.email))))
-    pass_outbox(tx, member, version + 1, "erasure", moment)
+        claim = UniqueItem(enrolment_key(member.program_id, normalise_email(member.email)))
+        tx.delete(claim, name="claim")
+    pass_outbox(tx, member, version, "erasure", moment)

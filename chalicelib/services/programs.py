@@ -15,7 +15,7 @@ from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.services.auth import Principal
-from chalicelib.store import db, transact
+from chalicelib.store import db, locking, transact
 from chalicelib.store.convert import outbox_actions
 from chalicelib.store.models import JobItem, MemberItem, OutboxItem, ProgramItem
 
@@ -124,7 +124,7 @@ def patch_program(
         program = Program.model_validate(_merge(current, patch))
     except ValidationError as exc:
         raise invalid_from(exc) from exc
-    version = int(item.version)
+    version, advance = locking.advance(item)
     now = clock.now()
     document = json.dumps(program.document())
     new = program.document()
@@ -138,15 +138,15 @@ def patch_program(
             item,
             actions=[
                 ProgramItem.document.set(document),
-                ProgramItem.version.set(version + 1),
+                advance,
                 ProgramItem.updated_at.set(clock.iso(now)),
                 ProgramItem.pass_second.set(pass_second),
             ],
-            condition=ProgramItem.version == version,
+            condition=locking.unchanged(item),
             name="program",
         )
         # A design change patches the Google class once, not every object.
-        _class_outbox(tx, item, version + 1, "changed", now)
+        _class_outbox(tx, item, version, "changed", now)
         if job is not None:
             tx.save(job, name="job")
             moment = Moment(now=now, today=now.date())
@@ -162,7 +162,7 @@ def patch_program(
         transact.write(build)
     except transact.Cancelled as exc:
         raise Conflict("The program changed meanwhile: read it and try again.") from exc
-    item.document, item.version = document, version + 1
+    item.document, item.version = document, version
     item.updated_at, item.pass_second = clock.iso(now), pass_second
     forget_program(program_id)
     return item, PassUpdates(job.job_id, int(job.members)) if job else None

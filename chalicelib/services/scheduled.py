@@ -23,7 +23,7 @@ from chalicelib.services import ledger as ledger_service
 from chalicelib.services import retries
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
-from chalicelib.store import db, schedule, transact
+from chalicelib.store import db, locking, schedule, transact
 from chalicelib.store.convert import card_of, next_pass_second, pass_outbox
 from chalicelib.store.models import MemberItem, ProgramItem
 
@@ -157,24 +157,25 @@ def _touch(
 ) -> None:
     """Set `values` on the member if unchanged and its program too (the rules that made
     them); with `reason`, update the pass (no notice)."""
-    version = int(member.version)
+    version, advance = locking.advance(member)
     actions = schedule.due_actions(values) + list(extra or [])
     tx.condition_check(
         ProgramItem,
         program_item.program_id,
-        condition=ProgramItem.version == int(program_item.version),
+        condition=locking.unchanged(program_item),
         name="program",
     )
     if reason is not None:
         actions += [
-            MemberItem.version.set(version + 1),
+            advance,
             MemberItem.updated_at.set(moment.iso),
             MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         ]
-    tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
+    # Without a reason the version stays: what the pass shows has not changed.
+    tx.update(member, actions=actions, condition=locking.unchanged(member), name="member")
     if reason is not None:
         # notify stays False: a warning must not spend Google's 3 notices a day.
-        pass_outbox(tx, member, version + 1, reason, moment, notify=False)
+        pass_outbox(tx, member, version, reason, moment, notify=False)
 
 
 # --- birthdays ---------------------------------------------------------------------------

@@ -6,8 +6,6 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import clock, ids
 from chalicelib.domain.roles import Role, may_manage
 from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound
@@ -170,10 +168,11 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
                 StaffItem.tokens_valid_after.set(int(time.time()) + 1),
             ],
             condition=StaffItem.status == "active",
+            name="staff",
         )
-        tx.delete(UniqueItem(staff_email_key(staff.merchant_id, staff.email)))
+        tx.delete(UniqueItem(staff_email_key(staff.merchant_id, staff.email)), name="email")
         if legacy is not None:
-            tx.delete(legacy, condition=UniqueItem.owner_id == staff.staff_id)
+            tx.delete(legacy, condition=UniqueItem.owner_id == staff.staff_id, name="legacy")
 
     try:
         transact.write(build)
@@ -223,9 +222,7 @@ def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffIte
             continue  # a name cannot be removed, only changed
         actions.append(attribute.remove() if value is None else attribute.set(value))
         setattr(staff, field, value)
-    if actions:
-        try:
-            staff.update(actions=actions, condition=StaffItem.status == "active")
-        except UpdateError as exc:
-            raise NotFound("No such staff account.") from exc
+    # Deleted meanwhile: the condition refuses it. A store that did not answer is no refusal.
+    if actions and not db.update_if(staff, actions, StaffItem.status == "active"):
+        raise NotFound("No such staff account.")
     return staff

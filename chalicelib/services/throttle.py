@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.errors import TooManyRequests
+from chalicelib.store import db
 from chalicelib.store.models import LoginAttemptItem
 
 HOUR = 3600
@@ -74,20 +73,13 @@ def give_back(keys: Sequence[str]) -> None:
 
 
 def _count(key: str, limit: int, expires: int) -> bool:
-    try:
-        LoginAttemptItem(key).update(
-            actions=[
-                LoginAttemptItem.failures.add(1),
-                LoginAttemptItem.window_start.set(int(time.time())),
-                # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
-                LoginAttemptItem.expires_at.set(datetime.fromtimestamp(expires, UTC)),
-            ],
-            condition=(
-                LoginAttemptItem.failures.does_not_exist() | (LoginAttemptItem.failures < limit)
-            ),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return db.update_if(
+        LoginAttemptItem(key),
+        [
+            LoginAttemptItem.failures.add(1),
+            LoginAttemptItem.window_start.set(int(time.time())),
+            # A TTLAttribute takes a datetime (or a timedelta), not a Unix time.
+            LoginAttemptItem.expires_at.set(datetime.fromtimestamp(expires, UTC)),
+        ],
+        LoginAttemptItem.failures.does_not_exist() | (LoginAttemptItem.failures < limit),
+    )

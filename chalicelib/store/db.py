@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TableError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TableError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.config import Settings, settings
+from chalicelib.store.errors import is_condition_failure
 from chalicelib.store.models import ALL_MODELS
+
+if TYPE_CHECKING:
+    from pynamodb.models import _ModelFuture  # what TransactGet.get returns
 
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=Model)
@@ -80,6 +86,45 @@ def fetch(model: type[_M], hash_key: str, range_key: str | None = None) -> _M | 
         return model.get(hash_key, range_key, consistent_read=True)
     except model.DoesNotExist:
         return None
+
+
+def resolved(future: _ModelFuture[_M]) -> _M | None:
+    """The item a TransactGet read, or None when there is none.
+
+    Only absence is None: a read that failed raised when the TransactGet ran.
+    """
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None
+
+
+def update_if(item: Model, actions: list[Action], condition: Condition) -> bool:
+    """Apply `actions` to `item` if `condition` holds; False when it did not (nothing written).
+
+    Any other failure (throttled, unreachable) propagates: it is not a refusal.
+    """
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def delete_if(item: Model, condition: Condition) -> bool:
+    """Delete `item` if `condition` holds; False when it did not (nothing deleted).
+
+    Any other failure (throttled, unreachable) propagates: it is not a refusal.
+    """
+    try:
+        item.delete(condition=condition)
+    except DeleteError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def fetch_owned(model: type[_M], hash_key: str, merchant_id: str) -> _M | None:

@@ -2,8 +2,9 @@
 
 pynamodb sends a transaction's operations grouped by kind (condition checks,
 deletes, puts, updates), not in the order they were added, and DynamoDB's
-cancellation reasons follow the order sent. Each operation here carries a name,
-so that a refusal is read by name, never by a position that the grouping moves.
+cancellation reasons follow the order sent. Each operation here must carry a name
+(`name=` is required), so that a refusal is read by name, never by a position that
+the grouping moves.
 """
 
 from __future__ import annotations
@@ -15,34 +16,38 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.db import connection
+from chalicelib.store.errors import REASON_CONDITION_FAILED, REASON_CONFLICT
+
+# The order pynamodb sends a TransactWrite's operations in (TransactWrite._commit).
+_SENT = ("check", "delete", "put", "update")
 
 
 class Write(TransactWrite):
-    """A TransactWrite whose operations are named (`name=`) for reading its failure."""
+    """A TransactWrite whose every operation is named (`name=`) for reading its failure."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(connection=connection(), **kwargs)
-        self._names: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+        self._names: dict[str, list[str]] = {kind: [] for kind in _SENT}
 
-    def condition_check(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+    def condition_check(self, *args: Any, name: str, **kwargs: Any) -> None:
         super().condition_check(*args, **kwargs)
         self._names["check"].append(name)
 
-    def delete(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+    def delete(self, *args: Any, name: str, **kwargs: Any) -> None:
         super().delete(*args, **kwargs)
         self._names["delete"].append(name)
 
-    def save(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+    def save(self, *args: Any, name: str, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         self._names["put"].append(name)
 
-    def update(self, *args: Any, name: str = "", **kwargs: Any) -> None:
+    def update(self, *args: Any, name: str, **kwargs: Any) -> None:
         super().update(*args, **kwargs)
         self._names["update"].append(name)
 
     def sent_order(self) -> list[str]:
         """The operations' names in the order pynamodb sends them."""
-        return [n for kind in ("check", "delete", "put", "update") for n in self._names[kind]]
+        return [n for kind in _SENT for n in self._names[kind]]
 
 
 class Cancelled(Exception):
@@ -61,10 +66,9 @@ def write(build: Callable[[Write], None]) -> None:
     Raises Cancelled when DynamoDB cancels it for a condition or a conflict;
     any other failure propagates as it is.
     """
-    tx = Write()
-    build(tx)
     try:
-        tx._commit()
+        with Write() as tx:
+            build(tx)  # the block's end sends the transaction (pynamodb's public API)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if not reasons:
@@ -73,9 +77,9 @@ def write(build: Callable[[Write], None]) -> None:
         failed = {
             names[i]
             for i, reason in enumerate(reasons)
-            if reason is not None and reason.code == "ConditionalCheckFailed" and i < len(names)
+            if reason is not None and reason.code == REASON_CONDITION_FAILED and i < len(names)
         }
-        conflict = any(r is not None and r.code == "TransactionConflict" for r in reasons)
+        conflict = any(r is not None and r.code == REASON_CONFLICT for r in reasons)
         if not failed and not conflict:
             raise
         raise Cancelled(failed, conflict, exc) from exc

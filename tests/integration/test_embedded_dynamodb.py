@@ -1,4 +1,4 @@
-"""The embedded DynamoDB's two adaptations of moto (see localrun/embedded_dynamodb.py).
+"""The embedded DynamoDB's two adaptations of moto (see localrun/embedded_dynamodb/).
 
 1. Concurrent TransactWriteItems never fail with a 500 and never lose an update.
 2. A failed transaction rolls back exactly the items it named, without copying tables.

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from localrun import embedded_dynamodb
+from localrun.embedded_dynamodb import json_body, queries
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +93,11 @@ def _calls(client, pk: str) -> list:
 
 
 def test_fast_answers_equal_motos_own_for_every_data_plane_operation(dynamodb):
-    embedded_dynamodb.fast_json = False
+    json_body.fast_json = False
     try:
         slow = _calls(dynamodb, f"slow-{uuid.uuid4().hex}")
     finally:
-        embedded_dynamodb.fast_json = True
+        json_body.fast_json = True
     fast = _calls(dynamodb, f"fast-{uuid.uuid4().hex}")
 
     assert _normalised(fast) == _normalised(slow)
@@ -170,11 +171,11 @@ def test_partition_queries_answer_as_motos_own_table_walk(dynamodb):
             Item={"pk": {"S": f"{pk}-other{n}"}, "sk": {"S": "01"}, "g": {"S": "x"}},
         )
 
-    embedded_dynamodb.fast_partition = False
+    queries.fast_partition = False
     try:
         slow = _queries(dynamodb, pk)
     finally:
-        embedded_dynamodb.fast_partition = True
+        queries.fast_partition = True
     fast = _queries(dynamodb, pk)
 
     assert fast == slow
@@ -473,7 +474,7 @@ def test_index_queries_answer_as_motos_own_table_walk_across_writes(dynamodb, mo
         for item in _indexed_items():
             dynamodb.put_item(TableName=name, Item=item)
     taken: list[bool] = []
-    stretch = embedded_dynamodb._index_stretch
+    stretch = queries._index_stretch
 
     def counted(table, arguments):
         walked = stretch(table, arguments)
@@ -481,21 +482,21 @@ def test_index_queries_answer_as_motos_own_table_walk_across_writes(dynamodb, mo
         return walked
 
     projected: list[bool] = []
-    string_projection = embedded_dynamodb._string_projection
+    string_projection = queries._string_projection
 
     def counted_projection(index, item):
         kept = string_projection(index, item)
         projected.append(kept is not None)
         return kept
 
-    monkeypatch.setattr(embedded_dynamodb, "_index_stretch", counted)
-    monkeypatch.setattr(embedded_dynamodb, "_string_projection", counted_projection)
+    monkeypatch.setattr(queries, "_index_stretch", counted)
+    monkeypatch.setattr(queries, "_string_projection", counted_projection)
 
-    embedded_dynamodb.fast_index = False
+    queries.fast_index = False
     try:
         slow = _index_scenario(dynamodb, slow_table)
     finally:
-        embedded_dynamodb.fast_index = True
+        queries.fast_index = True
     fast = _index_scenario(dynamodb, fast_table)
 
     assert fast == slow

@@ -58,7 +58,7 @@ from chalicelib.services.ledger.idempotency import Receipt
 from chalicelib.services.members import STAT_SHARDS
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
-from chalicelib.store import schedule, transact
+from chalicelib.store import locking, schedule, transact
 from chalicelib.store.convert import (
     card_of,
     entry_item,
@@ -67,7 +67,7 @@ from chalicelib.store.convert import (
     reward_maps,
     stat_actions,
 )
-from chalicelib.store.db import connection
+from chalicelib.store.db import connection, resolved
 from chalicelib.store.models import (
     IdempotencyItem,
     MemberItem,
@@ -129,10 +129,10 @@ def apply(claims: dict, change: Change) -> Receipt:
             record_f = tx.get(IdempotencyItem, key)
             member_f = tx.get(MemberItem, change.member_id)
             staff_f = None if change.system else tx.get(StaffItem, claims["sub"])
-        staff = _result(staff_f) if staff_f is not None else None
+        staff = resolved(staff_f) if staff_f is not None else None
         principal = _system(claims) if change.system else auth.principal_from(claims, staff)
-        record = _result(record_f)
-        member = _result(member_f)
+        record = resolved(record_f)
+        member = resolved(member_f)
         if record is not None:
             return idempotency.replay(record, digest, member, principal.merchant_id)
         if principal.role < change.min_role:
@@ -233,13 +233,6 @@ def _within_cap(attribute: Any, cap: int | None, issued: int) -> Any:
     return (attribute.does_not_exist() | within) if issued <= cap else within
 
 
-def _result(future: Any) -> Any:
-    try:
-        return future.get()
-    except Exception:  # pynamodb raises DoesNotExist-like errors for absent items
-        return None
-
-
 def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionItem:
     required = context.program.stamps.required if context.program.stamps else 0
     voided = json.loads(change.voids.detail or "{}").get("stats", {}) if change.voids else None
@@ -276,7 +269,7 @@ def _build(
     receipt: Receipt,
 ) -> None:
     moment, member, card = context.moment, context.member, outcome.card
-    version = int(member.version)
+    version, next_version = locking.advance(member)
     today = moment.today.isoformat()
     # idempotency: the record of this key's first answer
     tx.save(
@@ -293,7 +286,7 @@ def _build(
         MemberItem.lifetime_earned.set(card.lifetime_earned),
         MemberItem.scans_on_day.set(card.scans_on_day),
         MemberItem.last_active_day.set(today),
-        MemberItem.version.set(version + 1),
+        next_version,
         MemberItem.updated_at.set(moment.iso),
         MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
@@ -303,18 +296,18 @@ def _build(
         actions.append(MemberItem.last_scan_at.set(clock.iso(card.last_scan_at)))
     if card.scan_day is not None:
         actions.append(MemberItem.scan_day.set(card.scan_day))
-    tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
+    tx.update(member, actions=actions, condition=locking.unchanged(member), name="member")
     # program: the rules used are the program's current ones
     tx.condition_check(
         ProgramItem,
         context.program_item.program_id,
-        condition=ProgramItem.version == int(context.program_item.version),
+        condition=locking.unchanged(context.program_item),
         name="program",
     )
     # entry: the ledger entry
     tx.save(entry, condition=TransactionItem.sk.does_not_exist(), name="entry")
     # outbox: one record per member, so changes before delivery coalesce
-    pass_outbox(tx, member, version + 1, change.type, moment, notify=bool(outcome.rewards_unlocked))
+    pass_outbox(tx, member, version, change.type, moment, notify=bool(outcome.rewards_unlocked))
     # stats: the day's statistics, on a random shard
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
