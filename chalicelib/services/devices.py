@@ -131,6 +131,18 @@ class LatestPass:
     last_modified: str
 
 
+def downloaded_pass(member_id: str) -> tuple[bytes, int]:
+    """The member's .pkpass for the enrolment's download link, and its Last-Modified second.
+
+    The link's token is checked by the caller (pass_tokens.check_download).
+    """
+    try:
+        member = MemberItem.get(member_id, consistent_read=True)
+    except MemberItem.DoesNotExist as exc:
+        raise NotFound("No such pass.") from exc
+    return passes.build(member)
+
+
 def latest_pass(
     pass_type: str, serial: str, auth: str | None, if_modified_since: str | None
 ) -> LatestPass:
