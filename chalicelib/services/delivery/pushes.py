@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -32,29 +33,30 @@ def pusher() -> ApnsClient | LoggingPusher:
 
 
 def _client_certificate() -> tuple[str, str]:
-    """The Pass Type ID certificate and key as files, as TLS wants them."""
+    """The Pass Type ID certificate chain and key as files, as TLS wants them.
+
+    Written to a folder of this process's own (mode 0700; under /tmp, Lambda's only
+    writable place), never into APPLE_CERTS_DIR: the configured folder is read only,
+    and a chain written beside it would outlive a renewed certificate.
+    """
     config = settings()
+    private = Path(tempfile.mkdtemp(prefix="apns-"))
+    chain = private / "pass-chain.pem"
     if config.apple_certs_dir:
         # TLS sends the chain: the pass certificate, then the WWDR intermediate.
         folder = Path(config.apple_certs_dir)
-        chain = folder / "apns-chain.pem"
-        if not chain.exists():
-            chain.write_bytes(
-                (folder / "pass.pem").read_bytes() + (folder / "wwdr.pem").read_bytes()
-            )
+        chain.write_bytes((folder / "pass.pem").read_bytes() + (folder / "wwdr.pem").read_bytes())
         return str(chain), str(folder / "pass.key")
     from cryptography.hazmat.primitives import serialization
 
     from chalicelib.services.passes import signer
 
     loaded = signer()
-    folder = Path("/tmp/apns")  # noqa: S108 - Lambda's only writable place
-    folder.mkdir(exist_ok=True, mode=0o700)
-    (folder / "pass.pem").write_bytes(
+    chain.write_bytes(
         loaded.certificate.public_bytes(serialization.Encoding.PEM)
         + loaded.intermediate.public_bytes(serialization.Encoding.PEM)
     )
-    key = folder / "pass.key"
+    key = private / "pass.key"
     key.write_bytes(
         loaded.private_key.private_bytes(
             serialization.Encoding.PEM,
@@ -63,7 +65,7 @@ def _client_certificate() -> tuple[str, str]:
         )
     )
     key.chmod(0o600)
-    return str(folder / "pass.pem"), str(key)
+    return str(chain), str(key)
 
 
 def push_tokens(registrations: list[RegistrationItem]) -> str | None:
