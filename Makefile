@@ -31,9 +31,11 @@ run: $(STAMP) static
 test: $(STAMP) static
 	$(PY) -m pytest -n 2 -q tests
 
+## ruff, and the import contracts of pyproject.toml (imports point one way: README).
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m bench

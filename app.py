@@ -8,10 +8,10 @@ import gc
 gc.disable()
 
 from chalicelib.config import settings
-from chalicelib.jobs.handlers import schedules
+from chalicelib.handlers.operations import operations
+from chalicelib.handlers.outbox import events
+from chalicelib.handlers.schedules import schedules
 from chalicelib.logs import configure_logging
-from chalicelib.operations import operations
-from chalicelib.push.handlers import events
 from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
 from chalicelib.web.application import Chalice
 

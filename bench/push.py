@@ -95,8 +95,7 @@ def main() -> None:
 def _run(pass_type: str) -> None:
     from chalicelib import clock
     from chalicelib.domain.program import Program
-    from chalicelib.push import delivery
-    from chalicelib.services import auth, programs, staff
+    from chalicelib.services import auth, delivery, programs, staff
     from chalicelib.store import db
     from chalicelib.store.models import JobItem, RegistrationItem
     from localrun.embedded_dynamodb import EmbeddedDynamoDB

@@ -74,7 +74,7 @@ ALARM_MONTH = 0.10
 METRIC_MONTH = 0.30  # a custom metric (embedded metric format included)
 GB = 1024**3
 
-# --- what the deployment has: deploy/template.py, push/handlers.py ---------------------------
+# --- what the deployment has: deploy/template.py, handlers/outbox.py -----------------------
 SECRETS = 3  # SECRETS_ID, APPLE_SECRET_ID, GOOGLE_SERVICE_ACCOUNT_SECRET_ID
 ALARMS = 2  # dead letters, outbox age
 METRICS = 2  # the sweeper's OutboxOldestAgeSeconds and OutboxPending, one stage
@@ -358,8 +358,8 @@ class Run:
 
     def deliver(self, member_id: str, label: str) -> None:
         """The stream's MODIFY record delivers the pass update; then its REMOVE record."""
-        from chalicelib.push import delivery
-        from chalicelib.push.handlers import outbox_changed
+        from chalicelib.handlers.outbox import outbox_changed
+        from chalicelib.services import delivery
         from chalicelib.store.models import OutboxItem
 
         outbox_id = f"pass#{member_id}"
@@ -491,8 +491,8 @@ def fixed_work(run: Run) -> None:
     Each job runs once first: that run checkpoints its catch-up days as done, as the
     runs of the days before would have.
     """
-    from chalicelib.jobs import handlers as jobs
-    from chalicelib.push.handlers import sweep_outbox
+    from chalicelib.handlers import schedules as jobs
+    from chalicelib.handlers.outbox import sweep_outbox
 
     run.step(
         "outbox sweeper run, nothing due",
@@ -819,8 +819,7 @@ def scenario(meter: Meter, pass_type: str) -> Run:
     from app import app
     from chalicelib.domain.program import Program
     from chalicelib.domain.roles import Role
-    from chalicelib.push import delivery
-    from chalicelib.services import auth, programs, staff
+    from chalicelib.services import auth, delivery, programs, staff
     from localrun.seed import DEMO_POINTS, DEMO_STAMPS
 
     owner = staff.create_merchant("Bench Café", "owner@bench-cafe.example.com", "Europe/Paris")

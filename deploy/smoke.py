@@ -26,7 +26,7 @@ from deploy.stage import Stage
 _SCRIPT = r"""
 import base64, io, json, sys, uuid, zipfile
 import app
-from chalicelib.operations import create_merchant
+from chalicelib.handlers.operations import create_merchant
 
 def call(method, path, resource, params=None, body=None, token=None, query=None):
     event = {

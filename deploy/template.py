@@ -16,7 +16,7 @@ from chalice.utils import to_cfn_resource_name
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.push.handlers import METRIC_NAMESPACE, OUTBOX_AGE_METRIC
+from chalicelib.handlers.outbox import METRIC_NAMESPACE, OUTBOX_AGE_METRIC
 from chalicelib.store import db
 from chalicelib.store.models import ALL_MODELS, OutboxItem
 from deploy.stage import Stage

@@ -129,7 +129,7 @@ class DeliveryWorker(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        from chalicelib.push import delivery
+        from chalicelib.services import delivery
 
         while not self._stopping.wait(self._interval):
             try:

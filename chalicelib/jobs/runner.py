@@ -45,7 +45,7 @@ from chalicelib.store.models import JobRunItem, MemberItem
 
 log = logging.getLogger(__name__)
 
-METRIC_NAMESPACE = "WalletLoyalty"  # as the outbox's metrics (push/handlers.py)
+METRIC_NAMESPACE = "WalletLoyalty"  # as the outbox's metrics (handlers/outbox.py)
 
 EARLIEST_OFFSET = -12 * 60  # minutes: the westernmost zone (Etc/GMT+12)
 LATEST_OFFSET = 14 * 60  # Pacific/Kiritimati

@@ -1,1 +1,1 @@
-"""Use cases: load, apply a rule, save. Called by web/ and jobs/."""
+"""Use cases: load, apply a rule, save. Called by web/, jobs/ and handlers/."""

@@ -12,7 +12,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from chalicelib import clock, ids
 from chalicelib.config import settings
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services import pass_tokens, passes
 from chalicelib.services.programs import current_program
 from chalicelib.store import db
@@ -123,6 +123,17 @@ def http_date(second: int) -> str:
 class LatestPass:
     data: bytes | None  # None: not modified since If-Modified-Since
     last_modified: str
+
+
+def downloaded_pass(member_id: str) -> tuple[bytes, int]:
+    """The member's .pkpass for the enrolment's download link, and its Last-Modified second.
+
+    The link's token is checked by the caller (pass_tokens.check_download).
+    """
+    member = db.fetch(MemberItem, member_id)
+    if member is None:
+        raise NotFound("No such pass.")
+    return passes.build(member)
 
 
 def latest_pass(

@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.text import printable
 from chalicelib.errors import NotFound
-from chalicelib.services import devices, pass_tokens, passes, programs
-from chalicelib.services.programs import program_of
-from chalicelib.store.models import MemberItem
+from chalicelib.services import devices, pass_tokens, program_images
 from chalicelib.web.routing import Api, Call
 
 api = Api(__name__, tag="apple")
@@ -110,11 +108,7 @@ def download(call: Call, pass_file: str) -> Response:
     if member_id == pass_file:
         raise NotFound("Passes are served as <member_id>.pkpass.")
     pass_tokens.check_download(member_id, call.query.token)
-    try:
-        member = MemberItem.get(member_id, consistent_read=True)
-    except MemberItem.DoesNotExist as exc:
-        raise NotFound("No such pass.") from exc
-    data, second = passes.build(member)
+    data, second = devices.downloaded_pass(member_id)
     return _pass_response(data, devices.http_date(second), "pass.pkpass")
 
 
@@ -225,23 +219,7 @@ def device_log(call: Call) -> Response:
     content_type="image/png",
 )
 def program_image(call: Call, program_id: str, image_file: str) -> Response:
-    from chalicelib.wallet.apple import images  # Pillow: imported late, as in passes.build
-
-    name = image_file.removesuffix(".png")
-    item = programs.load_program(program_id)
-    program = program_of(item)
-    design = program.design
-    try:
-        data = images.program_image(
-            name,
-            program.kind,
-            design.background_color if design else None,
-            design.foreground_color if design else None,
-            design.logo_text if design else None,
-            program.stamps.required if program.stamps else None,
-        )
-    except KeyError as exc:
-        raise NotFound("No such image: logo.png, icon.png or strip.png.") from exc
+    data = program_images.program_image(program_id, image_file.removesuffix(".png"))
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     if call.request.headers.get("if-none-match") == etag:
         return Response(body="", status_code=304, headers={"ETag": etag})

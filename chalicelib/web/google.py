@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
-
 from chalice import Response
 
-from chalicelib import ids
-from chalicelib.config import settings
-from chalicelib.errors import Unauthorized
-from chalicelib.services import google_wallet
-from chalicelib.wallet.google.callbacks import CallbackRejected, RootKeys, verify_callback
+from chalicelib.services import google_callbacks
 from chalicelib.web.routing import Api, Call
 
 api = Api(__name__, tag="google")
-log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=1)
-def root_keys() -> RootKeys:
-    """Google's signing keys, fetched from GOOGLE_KEYS_URL and cached per process."""
-    return RootKeys(settings().google_keys_url)
 
 
 @api.route(
@@ -31,18 +17,5 @@ def root_keys() -> RootKeys:
     errors=(401, 503),
 )
 def callback(call: Call) -> Response:
-    body = call.request.raw_body or b""
-    try:
-        message = verify_callback(body, settings().google_issuer_id, root_keys())
-    except CallbackRejected as exc:
-        log.warning("refused a Google callback: %s", exc)
-        raise Unauthorized("The callback's signature does not verify.") from exc
-    object_id = str(message.get("objectId", ""))
-    member_id = object_id.removeprefix(f"{settings().google_issuer_id}.")
-    # A signed message still names only ids of ours: anything else is no member of ours.
-    if member_id != object_id and ids.id_bytes(member_id) is not None:
-        # 503 when the store did not take it: Google sends it again.
-        google_wallet.record_callback(
-            str(message["nonce"]), member_id, message.get("eventType") == "save"
-        )
+    google_callbacks.receive(call.request.raw_body or b"")
     return Response(body="", status_code=200)

@@ -38,6 +38,6 @@ def health(call: Call) -> dict:
 def outbox(call: Call) -> dict:
     # Imported on the first check, not with the app: delivery brings the APNs and Google
     # clients, which no other route needs (bench/coldstart.py).
-    from chalicelib.push import delivery
+    from chalicelib.services import delivery
 
     return delivery.backlog()

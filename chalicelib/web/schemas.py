@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,23 +15,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import WithJsonSchema
 
+from chalicelib.domain.emails import Email
 from chalicelib.domain.program import Program
 from chalicelib.domain.text import name_type
 
-
-def _email(value: str) -> str:
-    """pydantic's EmailStr check, whose email_validator import (12 ms of regexes) is
-    made on first use rather than in every Lambda's cold start."""
-    from pydantic.networks import validate_email
-
-    return validate_email(value)[1]
-
-
-Email = Annotated[
-    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
-]
 RoleName = Literal["owner", "manager", "barista"]
 # Every name a person sees (staff, members; the program's own are in domain.program).
 Name = name_type(max_length=100)

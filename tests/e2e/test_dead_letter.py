@@ -21,7 +21,7 @@ from chalice.test import Client
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.push import delivery
+from chalicelib.services import delivery
 from chalicelib.store.models import OutboxItem
 from tests.e2e import test_push
 from tests.e2e.helpers import create_program, enrol, stamp
@@ -193,7 +193,7 @@ def test_with_sqs_unreachable_a_failed_item_stays_pending_until_the_queue_takes_
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", closed)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # botocore's own retries only slow the test
 
-    with caplog.at_level(logging.ERROR, logger="chalicelib.push.delivery"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.services.delivery"):
         for seconds in (5, 60, 3600):
             sweep_at(seconds)
     refused_at = clock.now()
@@ -218,7 +218,7 @@ def test_without_a_queue_a_failed_item_stays_pending_and_is_logged(
     member, _ = failing_member(client, merchant, apns)
     outbox_id = f"pass#{member['member_id']}"
 
-    with caplog.at_level(logging.ERROR, logger="chalicelib.push.delivery"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.services.delivery"):
         for seconds in (5, 60, 3600):
             sweep_at(seconds)
 

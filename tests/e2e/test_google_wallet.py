@@ -13,9 +13,7 @@ from google.auth import jwt as google_jwt
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.domain import card_number
-from chalicelib.push import delivery
-from chalicelib.services import google_wallet
-from chalicelib.web import google as google_web
+from chalicelib.services import delivery, google_callbacks, google_wallet
 from tests.e2e.helpers import STAMP_CARD, create_program, enrol, stamp
 from tests.peers.conftest import google_peer  # noqa: F401 - the fixture
 from tests.peers.google_signing import (
@@ -35,7 +33,7 @@ def _clear_caches() -> None:
     settings.cache_clear()
     google_wallet.client.cache_clear()
     google_wallet.service_account.cache_clear()
-    google_web.root_keys.cache_clear()
+    google_callbacks.root_keys.cache_clear()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.push import delivery
+from chalicelib.services.delivery import metrics
 from tests.e2e.helpers import create_program, enrol
 
 
@@ -28,7 +28,7 @@ def test_the_backlog_counts_pending_items_only_up_to_its_limit(client, merchant,
     program = create_program(client, merchant)
     for _ in range(6):
         enrol(client, program["program_id"])  # each leaves its pass update pending
-    monkeypatch.setattr(delivery, "BACKLOG_COUNT_LIMIT", 4)
+    monkeypatch.setattr(metrics, "BACKLOG_COUNT_LIMIT", 4)
 
     backlog = client.get("/v1/health/outbox", headers=merchant.auth("manager")).json()
 

@@ -28,10 +28,9 @@ from chalicelib import clock, ids
 from chalicelib.config import settings
 from chalicelib.domain.program import Program
 from chalicelib.domain.roles import Role
-from chalicelib.services import auth, google_wallet, members, programs
+from chalicelib.services import auth, google_callbacks, google_wallet, members, programs
 from chalicelib.services import ledger as ledger_service
 from chalicelib.store import db
-from chalicelib.web import google as google_web
 from deploy import stage as stages
 from deploy.policy import ACCESS, INDEX_QUERIES, policy
 from tests.conftest import Merchant
@@ -172,7 +171,7 @@ def google(
         settings.cache_clear()
         google_wallet.client.cache_clear()
         google_wallet.service_account.cache_clear()
-        google_web.root_keys.cache_clear()
+        google_callbacks.root_keys.cache_clear()
 
     monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
     monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_FILE", str(google_peer.service_account_file))
@@ -348,7 +347,7 @@ def _google_callbacks(client: httpx.Client, google: GooglePeer, member_id: str) 
 
 def _deliver_everything(now: datetime | None = None) -> dict[str, int]:
     """The sweeper past the coalescing window (pushes logged, Google at the peer)."""
-    from chalicelib.push import delivery
+    from chalicelib.services import delivery
 
     now = now or clock.now() + timedelta(seconds=5)
     totals: dict[str, int] = {}
@@ -360,7 +359,7 @@ def _deliver_everything(now: datetime | None = None) -> dict[str, int]:
 
 def _redrive(merchant: Merchant, program_id: str, member_id: str) -> str:
     """The operator's re-drive of a dead-lettered pass update, its message as delivery wrote it."""
-    from chalicelib.push import delivery
+    from chalicelib.services import delivery
 
     message = {
         "outbox_id": f"pass#{member_id}",

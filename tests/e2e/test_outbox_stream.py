@@ -19,7 +19,8 @@ from pathlib import Path
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.push import delivery
+from chalicelib.services import delivery
+from chalicelib.services.delivery import pages
 from chalicelib.store.models import OutboxItem
 from tests.e2e import test_push
 from tests.e2e.helpers import create_program, enrol, stamp
@@ -184,7 +185,11 @@ def test_a_new_change_to_an_item_backing_off_is_delivered_at_once(client, mercha
 
 
 # Chalice's test client gives each invocation a 3-second Lambda context.
-SMALL_PAGES = "from chalicelib.push import delivery, handlers\ndelivery.FANOUT_PAGE = 40\n"
+SMALL_PAGES = (
+    "from chalicelib.handlers import outbox as handlers\n"
+    "from chalicelib.services.delivery import pages\n"
+    "pages.FANOUT_PAGE = 40\n"
+)
 
 
 def test_a_fan_out_goes_on_page_after_page_while_the_invocation_has_time(client, merchant, apns):
@@ -219,7 +224,7 @@ def test_a_fan_out_the_invocation_has_no_time_for_is_left_to_the_sweeper(
     # 3 seconds left is less than a page needs: one page, then stop.
     outcomes = invoke({"Records": [record("INSERT", fanout)]}, setup=SMALL_PAGES)
     pushed_by_the_stream = sum(1 for token in tokens if apns.statuses(token))
-    monkeypatch.setattr(delivery, "FANOUT_PAGE", 40)
+    monkeypatch.setattr(pages, "FANOUT_PAGE", 40)
     deliver_all()
 
     assert [outcome for _, outcome in outcomes] == ["more"]

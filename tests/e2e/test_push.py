@@ -19,7 +19,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.config import settings
-from chalicelib.push import delivery
+from chalicelib.services import delivery
 from chalicelib.store.models import OutboxItem, RegistrationItem
 from tests.e2e.helpers import STAMP_CARD, create_program, enrol, stamp
 from tests.e2e.test_apple_web_service import Device, download, pass_json
@@ -296,7 +296,7 @@ def test_a_worker_killed_mid_fan_out_loses_nothing(client, merchant, apns):
             "-c",
             "from datetime import timedelta\n"
             "from chalicelib import clock\n"
-            "from chalicelib.push import delivery\n"
+            "from chalicelib.services import delivery\n"
             "while True:\n"
             "    delivery.sweep(now=clock.now() + timedelta(seconds=5))\n",
         ],
@@ -328,13 +328,13 @@ def test_each_delivery_is_one_structured_log_line(client, merchant, apns, caplog
     member = enrol(client, program["program_id"])
     registered(client, member)
 
-    with caplog.at_level(logging.INFO, logger="chalicelib.push.delivery"):
+    with caplog.at_level(logging.INFO, logger="chalicelib.services.delivery"):
         deliver_all()
 
     lines = [
         json_module.loads(r.getMessage())
         for r in caplog.records
-        if r.name == "chalicelib.push.delivery" and r.getMessage().startswith("{")
+        if r.name == "chalicelib.services.delivery.outbox" and r.getMessage().startswith("{")
     ]
     mine = [line for line in lines if line["outbox_id"] == f"pass#{member['member_id']}"]
     assert mine and mine[-1]["outcome"] == "delivered"

@@ -13,7 +13,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.push import delivery
+from chalicelib.services import delivery
+from chalicelib.services.delivery import pages, pushes
 from tests.e2e import test_push
 from tests.e2e.helpers import create_program
 from tests.e2e.test_push import change_design, deliver_all, register_devices
@@ -25,7 +26,7 @@ PAGE = 150
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(delivery, "FANOUT_PAGE", PAGE)
+    monkeypatch.setattr(pages, "FANOUT_PAGE", PAGE)
 
 
 def job_of(client, merchant, job_id: str) -> dict:
@@ -38,7 +39,7 @@ def test_every_page_after_the_first_is_read_while_the_one_before_is_pushed(
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 4 * PAGE + 100)
     readers: list[str] = []
-    read_page = delivery._read_page
+    read_page = pages.read_page
 
     def recorded(program_id: str, cursor: str | None):
         # This program's pages only: the sweep also takes what earlier tests on this
@@ -47,7 +48,7 @@ def test_every_page_after_the_first_is_read_while_the_one_before_is_pushed(
             readers.append(threading.current_thread().name)
         return read_page(program_id, cursor)
 
-    monkeypatch.setattr(delivery, "_read_page", recorded)
+    monkeypatch.setattr(pages, "read_page", recorded)
     job_id = change_design(client, merchant, program["program_id"])
 
     deliver_all()
@@ -67,7 +68,7 @@ def test_a_page_whose_pushes_fail_is_pushed_again_and_the_next_page_is_not_skipp
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 3 * PAGE)
     pages = 0
-    push_tokens = delivery._push_tokens
+    push_tokens = pushes.push_tokens
 
     def second_page_refused(registrations):
         nonlocal pages
@@ -80,7 +81,7 @@ def test_a_page_whose_pushes_fail_is_pushed_again_and_the_next_page_is_not_skipp
         finally:
             apns.reject_certificates(False)
 
-    monkeypatch.setattr(delivery, "_push_tokens", second_page_refused)
+    monkeypatch.setattr(pushes, "push_tokens", second_page_refused)
     job_id = change_design(client, merchant, program["program_id"])
 
     deliver_all(rounds=4)
@@ -99,14 +100,14 @@ def test_a_failed_read_ahead_is_read_again_and_loses_nothing(
 ):
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 3 * PAGE + 1)
-    read_page = delivery._read_page
+    read_page = pages.read_page
 
     def unreachable_ahead(program_id: str, cursor: str | None):
         if threading.current_thread().name == "fanout-read-ahead":
             raise ConnectionError("DynamoDB unreachable")
         return read_page(program_id, cursor)
 
-    monkeypatch.setattr(delivery, "_read_page", unreachable_ahead)
+    monkeypatch.setattr(pages, "read_page", unreachable_ahead)
     job_id = change_design(client, merchant, program["program_id"])
 
     deliver_all()
@@ -132,8 +133,9 @@ def test_a_worker_killed_mid_fan_out_of_many_pages_repeats_at_most_one_page(clie
             "-c",
             "from datetime import timedelta\n"
             "from chalicelib import clock\n"
-            "from chalicelib.push import delivery\n"
-            f"delivery.FANOUT_PAGE = {PAGE}\n"
+            "from chalicelib.services import delivery\n"
+            "from chalicelib.services.delivery import pages\n"
+            f"pages.FANOUT_PAGE = {PAGE}\n"
             "while True:\n"
             "    delivery.sweep(now=clock.now() + timedelta(seconds=5))\n",
         ],
@@ -164,17 +166,17 @@ def test_two_workers_on_one_job_count_each_page_once_and_skip_none(
     program = create_program(client, merchant)
     tokens = register_devices(program["program_id"], 3 * PAGE + 20)
     job_id = change_design(client, merchant, program["program_id"])
-    push_tokens = delivery._push_tokens
+    push_tokens = pushes.push_tokens
     outcomes: list[str] = []
 
     def second_worker_meanwhile(registrations):
         # While this worker pushes its first page, another delivers the same page
         # (and moves the cursor on) before this one can record it.
-        monkeypatch.setattr(delivery, "_push_tokens", push_tokens)
+        monkeypatch.setattr(pushes, "push_tokens", push_tokens)
         outcomes.append(delivery.deliver(f"fanout#{job_id}"))
         return push_tokens(registrations)
 
-    monkeypatch.setattr(delivery, "_push_tokens", second_worker_meanwhile)
+    monkeypatch.setattr(pushes, "push_tokens", second_worker_meanwhile)
     first = delivery.deliver(f"fanout#{job_id}")
     deliver_all()
 

@@ -146,7 +146,7 @@ def test_the_outbox_age_alarm_watches_the_metric_the_sweeper_prints(
     dynamodb_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from app import app
-    from chalicelib.push import handlers
+    from chalicelib.handlers import outbox as handlers
 
     alarm = merge_template(stages.load("prod"), app)["Resources"]["OutboxAgeAlarm"]["Properties"]
     handlers.report_backlog({"pending": 3, "oldest_age_seconds": 42.5})

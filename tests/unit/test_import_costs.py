@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Imported lazily on purpose, each with the handlers that need it.
 LAZY = {
-    "chalicelib.push.delivery": "the outbox stream and sweeper, and /v1/health",
+    "chalicelib.services.delivery": "the outbox stream and sweeper, and /v1/health",
     "chalicelib.push.apns": "APNs pushes (asyncio and h2)",
     "h2": "APNs pushes",
     "google.auth": "the Google Wallet REST client and save links",

@@ -12,17 +12,14 @@ Invoked with the AWS CLI (docs/deploy.md), for example:
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from typing import Annotated, Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from chalicelib.config import settings
+from chalicelib.domain.emails import Email
 from chalicelib.errors import LoyaltyError
-from chalicelib.web.schemas import Email
 
 operations = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -59,43 +56,19 @@ def create_merchant(event: dict[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
-# Leave this much of the Lambda's time for the last batch in hand.
-_REDRIVE_MARGIN_SECONDS = 15
-
-
 @operations.lambda_function(name="redrive_dead_letters")
 def redrive_dead_letters(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Every dead-lettered change back in the outbox, due now; the counts of what happened.
 
-    Run it once the cause is fixed (docs/deploy.md, "Alarms"). A message is deleted
-    only after its change is back in the outbox; one whose pass has a newer change
-    pending is dropped as `superseded`, since that change delivers the latest state.
+    Run it once the cause is fixed (docs/deploy.md, "Alarms"); services.delivery's
+    `redrive_queue` says what happens to each message.
     """
-    import boto3
+    from chalicelib.services import delivery
 
-    from chalicelib.push import delivery
+    def seconds_left() -> float:
+        # Outside Lambda (a direct call) there is no deadline: the whole queue.
+        return context.get_remaining_time_in_millis() / 1000 if context else float("inf")
 
-    queue = settings().dead_letter_queue_url
-    if not queue:
-        raise RuntimeError("DEAD_LETTER_QUEUE_URL is not set: there is no queue to re-drive")
-    sqs = boto3.client("sqs", region_name=settings().region)
-    outcomes: Counter[str] = Counter()
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=60
-        ).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            try:
-                json.loads(message["Body"])["outbox_id"]
-            except (ValueError, KeyError, TypeError):
-                # Not ours: left in the queue (it returns after its visibility timeout).
-                outcomes["unreadable"] += 1
-                continue
-            outcomes[delivery.redrive(message["Body"])] += 1
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-        if context and context.get_remaining_time_in_millis() < _REDRIVE_MARGIN_SECONDS * 1000:
-            break  # invoke again for the rest
-    log.info("redrive: %s", dict(outcomes))
-    return dict(outcomes)
+    outcomes = delivery.redrive_queue(seconds_left)
+    log.info("redrive: %s", outcomes)
+    return outcomes

@@ -3,7 +3,7 @@
 The stream delivers a change once its coalescing window (store.convert's
 COALESCE_SECONDS) ends, so that a burst of changes to one pass is one push; the
 sweeper re-drives what a failure left pending (its `due_at` has come). Both call
-push.delivery.
+services.delivery.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ OUTBOX_AGE_METRIC = "OutboxOldestAgeSeconds"
 def sweep_outbox(event: CloudWatchEvent) -> None:
     # Imported here: delivery brings the APNs client (asyncio, h2) and Google's
     # (google-auth, requests), which every other Lambda of the app would load for nothing.
-    from chalicelib.push import delivery
+    from chalicelib.services import delivery
 
     outcomes = delivery.sweep()
     if outcomes:
@@ -59,7 +59,7 @@ _STREAM_ARN = os.environ.get(
 
 @events.on_dynamodb_record(stream_arn=_STREAM_ARN, batch_size=50, starting_position="LATEST")
 def outbox_changed(event: DynamoDBEvent) -> None:
-    from chalicelib.push import delivery  # see sweep_outbox
+    from chalicelib.services import delivery  # see sweep_outbox
 
     # One delivery per item, however many of its changes the batch holds; each
     # waits out its coalescing window (the sweeper's rule), so that changes made

@@ -1,0 +1,41 @@
+"""What delivery did in this process, and how far behind the outbox is."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.store.convert import OUTBOX_SHARDS
+from chalicelib.store.models import OutboxItem
+
+stats: Counter[str] = Counter()  # per outcome, for /v1/health and the logs
+
+# The backlog's count stops here: a health check or the sweeper's metric never reads
+# more of a long backlog than this (a COUNT Query still reads what it counts).
+BACKLOG_COUNT_LIMIT = 1000
+
+
+def backlog() -> dict[str, Any]:
+    """How much is pending (counted up to BACKLOG_COUNT_LIMIT) and how long it has waited.
+
+    Per shard: a COUNT Query bounded by what is left of the limit, and the item next
+    due (a Query of one). `oldest_age_seconds` is the age of the oldest of those
+    next-due items: what the delivery is behind by, without walking every item.
+    """
+    count, oldest = 0, None
+    for shard in range(OUTBOX_SHARDS):
+        if count < BACKLOG_COUNT_LIMIT:
+            count += OutboxItem.pending.count(shard, limit=BACKLOG_COUNT_LIMIT - count)
+        for item in OutboxItem.pending.query(shard, limit=1):
+            if oldest is None or item.created_at < oldest:
+                oldest = item.created_at
+    age = None
+    if oldest is not None:
+        age = max(0.0, (clock.now() - clock.parse_iso(oldest)).total_seconds())
+    return {
+        "pending": count,
+        "pending_capped": count >= BACKLOG_COUNT_LIMIT,
+        "oldest_age_seconds": age,
+        "outcomes": dict(stats),
+    }
