@@ -6,17 +6,17 @@ outbox, and `redrive_queue` does so for everything the queue holds.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections import Counter
 from collections.abc import Callable
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError
 
 from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.services.delivery.metrics import stats
+from chalicelib.store import db, locking
 from chalicelib.store.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,12 @@ def dead_letter(item: OutboxItem, attempts: int, error: str | None, notify: bool
         log.exception("outbox %s: the dead-letter queue did not take it; kept", item.outbox_id)
         return False
     # A change made meanwhile is a new version with attempts of its own: it stays pending.
-    with contextlib.suppress(DeleteError):
-        item.delete(condition=OutboxItem.version == int(item.version))
+    try:
+        db.delete_if(item, locking.unchanged(item))  # False: the newer change stays pending
+    except DeleteError:
+        log.warning(
+            "outbox %s: dead-lettered but still pending; it may be sent again", item.outbox_id
+        )
     stats["dead_lettered"] += 1
     return True
 
@@ -89,13 +93,9 @@ def redrive(body: str) -> str:
     ]
     if message.get("member_id") is not None:
         actions.append(OutboxItem.member_id.set(message["member_id"]))
-    try:
-        OutboxItem(message["outbox_id"]).update(
-            actions=actions, condition=OutboxItem.outbox_id.does_not_exist()
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not db.update_if(
+        OutboxItem(message["outbox_id"]), actions, OutboxItem.outbox_id.does_not_exist()
+    ):
         return "superseded"
     stats["redriven"] += 1
     return "redriven"

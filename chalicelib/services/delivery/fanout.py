@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib import clock
 from chalicelib.services.delivery import pages, pushes
 from chalicelib.services.delivery.metrics import stats
 from chalicelib.services.delivery.state import retry_later
+from chalicelib.store import db
 from chalicelib.store.models import JobItem, OutboxItem
 
 
@@ -37,19 +36,16 @@ def deliver_fanout(item: OutboxItem) -> str:
     same_page = (
         JobItem.cursor == job.cursor if job.cursor is not None else JobItem.cursor.does_not_exist()
     )
-    try:
-        job.update(
-            actions=[
-                JobItem.devices_done.add(len(registrations)),
-                JobItem.cursor.set(next_cursor) if not done else JobItem.cursor.remove(),
-                JobItem.status.set("done" if done else "running"),
-                JobItem.updated_at.set(now),
-            ],
-            condition=(JobItem.status == "running") & same_page,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not db.update_if(
+        job,
+        [
+            JobItem.devices_done.add(len(registrations)),
+            JobItem.cursor.set(next_cursor) if not done else JobItem.cursor.remove(),
+            JobItem.status.set("done" if done else "running"),
+            JobItem.updated_at.set(now),
+        ],
+        (JobItem.status == "running") & same_page,
+    ):
         pages.forget()
         stats["fanout_page_raced"] += 1
         return "superseded"

@@ -9,14 +9,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from pynamodb.exceptions import DeleteError
-
 from chalicelib import clock
 from chalicelib.services import google_wallet
 from chalicelib.services.delivery.fanout import deliver_fanout
 from chalicelib.services.delivery.metrics import stats
 from chalicelib.services.delivery.pushes import push_registrations
 from chalicelib.services.delivery.state import Progress, notice_owed, record_notice, retry_later
+from chalicelib.store import db, locking
 from chalicelib.store.convert import OUTBOX_SHARDS
 from chalicelib.store.models import MemberItem, OutboxItem, RegistrationItem
 
@@ -66,9 +65,7 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
         log.exception("delivery of %s failed", item.outbox_id)
         error = f"{type(exc).__name__}: {exc}"[:500]
     if error is None:
-        try:
-            item.delete(condition=OutboxItem.version == int(item.version))
-        except DeleteError:
+        if not db.delete_if(item, locking.unchanged(item)):
             record_notice(item, progress.notified)  # the newer version owes no second one
             stats["superseded"] += 1
             return "superseded", None  # changed meanwhile: its newer version is pending

@@ -20,6 +20,7 @@ from chalicelib import clock
 from chalicelib.config import settings
 from chalicelib.services.delivery.dead_letters import dead_letter
 from chalicelib.services.delivery.metrics import stats
+from chalicelib.store import db, locking
 from chalicelib.store.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,12 @@ def record_notice(item: OutboxItem, notified: int | None) -> None:
     if notified is None:
         return
     try:
-        item.update(
-            actions=[OutboxItem.notified_version.set(notified)],
-            condition=OutboxItem.outbox_id.exists(),
+        # False: the item is gone (delivered or dead-lettered), nothing left to owe.
+        db.update_if(
+            item, [OutboxItem.notified_version.set(notified)], OutboxItem.outbox_id.exists()
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            log.warning("outbox %s: the notice sent was not recorded", item.outbox_id)
+    except UpdateError:
+        log.warning("outbox %s: the notice sent was not recorded", item.outbox_id)
 
 
 def retry_later(item: OutboxItem, error: str | None, progress: Progress | None = None) -> str:
@@ -77,17 +77,16 @@ def retry_later(item: OutboxItem, error: str | None, progress: Progress | None =
         return "dead_lettered"
     backoff = min(MAX_BACKOFF_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)  # noqa: S311
     due = clock.iso(clock.now() + timedelta(seconds=backoff))
-    try:
-        item.update(
-            actions=[
-                OutboxItem.attempts.set(attempts),
-                OutboxItem.due_at.set(due),
-                OutboxItem.last_error.set(error or "unknown"),
-                *(progress.actions if progress else []),
-            ],
-            condition=OutboxItem.version == int(item.version),
-        )
-    except UpdateError:
+    if not db.update_if(
+        item,
+        [
+            OutboxItem.attempts.set(attempts),
+            OutboxItem.due_at.set(due),
+            OutboxItem.last_error.set(error or "unknown"),
+            *(progress.actions if progress else []),
+        ],
+        locking.unchanged(item),
+    ):
         # A newer change reset it meanwhile: it is due again anyway, all legs to redo
         # but a notice already sent.
         record_notice(item, notified)
