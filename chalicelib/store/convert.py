@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from datetime import timedelta
@@ -11,6 +10,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
+from chalicelib.domain import instants, shards
 from chalicelib.domain.ledger import Card, Moment, Outcome, Reward, given_of
 from chalicelib.store.models import MemberItem, OutboxItem, RewardMap, StatItem, TransactionItem
 
@@ -91,7 +91,7 @@ COALESCE_SECONDS = 2
 
 
 def outbox_shard(key: str) -> int:
-    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+    return shards.shard(key, OUTBOX_SHARDS)
 
 
 def outbox_actions(
@@ -108,7 +108,7 @@ def outbox_actions(
 
     An update, not a put: a `notify` left by an earlier change survives a later one.
     """
-    due = (moment.now + timedelta(seconds=COALESCE_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    due = instants.iso(moment.now + timedelta(seconds=COALESCE_SECONDS))
     actions = [
         OutboxItem.kind.set(kind),
         OutboxItem.program_id.set(program_id),

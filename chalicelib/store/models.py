@@ -345,7 +345,7 @@ class OutboxItem(Model):
     class Meta:
         table_name = "outbox"  # prefixed by store.db.bind
         billing_mode = "PAY_PER_REQUEST"
-        # Deployed, its stream triggers delivery (push/handlers.py) once due_at comes.
+        # Deployed, its stream triggers delivery (handlers/outbox.py) once due_at comes.
         stream_view_type = "NEW_IMAGE"
 
     outbox_id = UnicodeAttribute(hash_key=True)

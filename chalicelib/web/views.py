@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain import instants
+
 
 class StaffRecord(Protocol):
     """What a staff document shows of an account (services.staff's accounts have it)."""
@@ -41,4 +43,4 @@ def staff_out(staff: StaffRecord) -> dict[str, Any]:
 
 
 def unix_to_iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instants.iso_seconds(datetime.fromtimestamp(seconds, UTC))
