@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
 
 from chalicelib.domain.currencies import MINOR_UNITS
 from chalicelib.domain.instants import iso
@@ -85,7 +86,7 @@ class Outcome:
     rewards_unlocked: tuple[Reward, ...] = ()
     rewards_removed: tuple[Reward, ...] = ()
     reward_spent: Reward | None = None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Counts and days are JSON integers; rates and multipliers are decimal strings.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -176,7 +176,7 @@ class Program(_Strict):
                 raise ValueError("a points program welcomes with points")
         return welcome
 
-    def document(self) -> dict:
+    def document(self) -> dict[str, Any]:
         """The JSON document as stored and returned: absent sections left out."""
         return self.model_dump(mode="json", exclude_none=True)
 

@@ -359,8 +359,8 @@ def _assign_card_number(
 
 
 def program_members(
-    program: ProgramItem, limit: int, cursor: dict | None
-) -> tuple[list[MemberItem], dict | None]:
+    program: ProgramItem, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[MemberItem], dict[str, Any] | None]:
     """A page of the program's members, by id: a Query on the keys-only index, then one BatchGet.
 
     `program` is already checked to be the caller's (load_program with the

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from chalicelib.domain import expiry, ledger
 from chalicelib.domain.ledger import Moment, Outcome
@@ -153,7 +154,7 @@ def _touch(
     moment: Moment,
     reason: str | None,
     tx: transact.Write,
-    extra: list | None = None,
+    extra: list[Any] | None = None,
 ) -> None:
     """Set `values` on the member if unchanged and its program too (the rules that made
     them); with `reason`, update the pass (no notice)."""

@@ -27,10 +27,10 @@ def document() -> dict[str, Any]:
     refs, defs = models_json_schema(keyed, ref_template=_REF)
     schemas = defs.get("$defs", {})
 
-    def ref(model: type[BaseModel], mode: str) -> dict:
+    def ref(model: type[BaseModel], mode: str) -> dict[str, Any]:
         return refs[(model, mode)]
 
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     for spec in ROUTES:
         operation: dict[str, Any] = {
             "summary": spec.summary,

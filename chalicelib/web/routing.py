@@ -205,7 +205,9 @@ def _query(request: Request, model: type[BaseModel]) -> BaseModel:
         raise invalid_from(exc) from exc
 
 
-def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict) -> Response:
+def _run(
+    spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict[str, Any]
+) -> Response:
     try:
         try:
             _check_path(params)

@@ -120,7 +120,7 @@ class Change:
 # --- the one path ------------------------------------------------------------------
 
 
-def apply(claims: dict, change: Change) -> Receipt:
+def apply(claims: dict[str, Any], change: Change) -> Receipt:
     """Write the change exactly once; a replay of its key returns the first receipt."""
     key = idempotency.record_key(claims["mid"], change.idempotency_key)
     digest = idempotency.request_hash(change.type, change.member_id, change.body)
@@ -197,12 +197,12 @@ def apply(claims: dict, change: Change) -> Receipt:
 SYSTEM = "system"
 
 
-def system_claims(merchant_id: str) -> dict:
+def system_claims(merchant_id: str) -> dict[str, Any]:
     """The claims a scheduled job's change runs under (with `Change.system`)."""
     return {"mid": merchant_id, "sub": SYSTEM}
 
 
-def _system(claims: dict) -> auth.Principal:
+def _system(claims: dict[str, Any]) -> auth.Principal:
     return auth.Principal(
         staff_id=SYSTEM, merchant_id=claims["mid"], role=Role.owner, location_id=None
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
+from typing import Any
 
 from google.auth import crypt, jwt
 
@@ -24,7 +25,7 @@ LINK_LIFETIME_SECONDS = 30 * 24 * 3600
 
 
 def save_url(
-    service_account_info: dict,
+    service_account_info: dict[str, Any],
     object_id: str,
     origins: list[str],
     now: int | None = None,
