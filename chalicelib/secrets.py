@@ -176,7 +176,8 @@ def read_json_secret(secret_id: str, required: tuple[str, ...]) -> dict[str, Any
             f"secret {secret_id} lacks {', '.join(missing)}: put its value as "
             "docs/deploy.md (step 4) says"
         )
-    return value
+    secret: dict[str, Any] = value  # a JSON object: every required name is in it
+    return secret
 
 
 def new_values() -> dict[str, str]:

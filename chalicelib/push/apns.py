@@ -284,6 +284,8 @@ class ApnsClient:
         headers = [*self._headers, (b":path", b"/3/device/" + token.encode()), *self._tail_headers]
         assert self._streams_sem is not None
         attempts = resends = 0
+        status: int | None  # of the last answer, as PushResult keeps it
+        reason: str | None
         while True:
             if batch.certificate is not None:
                 return PushResult(token, Outcome.CERTIFICATE, None, batch.certificate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -216,7 +217,8 @@ def _signed_in(accounts: list[StaffItem], password: str, dummy_hash: str) -> Sta
     tell whether it has one; only an email with several accounts takes longer.
     """
     found = None
-    for staff in accounts or [None]:
+    candidates: Sequence[StaffItem | None] = accounts or [None]  # None: the dummy hash
+    for staff in candidates:
         try:
             _hasher().verify(staff.password_hash if staff else dummy_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

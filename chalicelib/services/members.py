@@ -187,7 +187,7 @@ def enrol(
         entry = entry_item(member, "welcome", welcome_id, gift, moment, gift_stats)
         stats.update(gift_stats)
     # The scheduled jobs' keys: welcome points' expiry, the tier review, the birthday.
-    lots = expiry.settle((), member.points, 0, moment.today, program.expiry, activity=True)
+    lots = expiry.settle((), int(member.points), 0, moment.today, program.expiry, activity=True)
     due = schedule.due_values(member.member_id, lots, card, program, moment.today, moment.zone)
     for name, value in {
         **due,
@@ -350,7 +350,7 @@ def _assign_card_number(
             MemberItem.card_number.set(number),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ],
         condition=(MemberItem.version == version) & MemberItem.card_number.does_not_exist(),
         name="member",
@@ -436,7 +436,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.leaderboard_consent.set(False),
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ],
         condition=MemberItem.version == version,
         name="member",

@@ -170,7 +170,7 @@ def _touch(
         actions += [
             MemberItem.version.set(version + 1),
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ]
     tx.update(member, actions=actions, condition=MemberItem.version == version, name="member")
     if reason is not None:

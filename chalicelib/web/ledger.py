@@ -32,7 +32,8 @@ def _receipt(receipt: ledger.Receipt) -> object:
 
 
 def _raw(call: Call) -> dict[str, Any]:
-    return call.body.model_dump(mode="json", exclude_none=True)
+    raw: dict[str, Any] = call.body.model_dump(mode="json", exclude_none=True)
+    return raw
 
 
 @api.route(

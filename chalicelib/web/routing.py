@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import ids, jsonin

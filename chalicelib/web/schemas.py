@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 
 from chalicelib.domain.program import Program
-from chalicelib.domain.text import name_type
+from chalicelib.domain.text import CHECKED_NAME, name_rules
 
 
 def _email(value: str) -> str:
@@ -35,7 +35,7 @@ Email = Annotated[
 ]
 RoleName = Literal["owner", "manager", "barista"]
 # Every name a person sees (staff, members; the program's own are in domain.program).
-Name = name_type(max_length=100)
+Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
 LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
@@ -191,7 +191,7 @@ class Consent(_In):
 
 
 class EnrolmentIn(_In):
-    name: name_type(max_length=200)  # type: ignore[valid-type]
+    name: Annotated[str, name_rules(max_length=200), CHECKED_NAME]
     email: Email
     birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
     consent: Consent

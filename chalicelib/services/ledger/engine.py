@@ -38,6 +38,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
@@ -285,7 +286,7 @@ def _build(
         name="idempotency",
     )
     # member: the balances, if nobody changed them since they were read
-    actions = [
+    actions: list[Action] = [
         MemberItem.stamps.set(card.stamps),
         MemberItem.points.set(card.points),
         MemberItem.rewards.set(reward_maps(card.rewards)),
@@ -295,7 +296,7 @@ def _build(
         MemberItem.last_active_day.set(today),
         MemberItem.version.set(version + 1),
         MemberItem.updated_at.set(moment.iso),
-        MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+        MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
     ]
     actions += schedule.due_actions(_due_values(change, context, outcome))
