@@ -106,7 +106,7 @@ class Context:
 class Change:
     """A requested balance change, as the route received it."""
 
-    type: str
+    type: ledger.TransactionType
     member_id: str
     body: dict[str, Any]
     idempotency_key: str
