@@ -35,6 +35,7 @@ test: $(STAMP) static
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)

@@ -77,7 +77,7 @@ def sent(limit: int = 50) -> list[Mail]:
     Only where moto runs in this process (the local and test stages); moto is a
     development dependency, imported here and nowhere on a deployed path.
     """
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import RawMessage, ses_backends
 
     backend = ses_backends[DEFAULT_ACCOUNT_ID][settings().region]

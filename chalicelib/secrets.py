@@ -156,7 +156,7 @@ def secrets() -> Secrets:
     raise RuntimeError("no secrets configured: set SECRETS_DIR or SECRETS_ID")
 
 
-def read_json_secret(secret_id: str, required: tuple[str, ...]) -> dict:
+def read_json_secret(secret_id: str, required: tuple[str, ...]) -> dict[str, Any]:
     """A Secrets Manager secret holding a JSON object with at least `required`.
 
     The deploy template creates each secret with a random placeholder; until the
@@ -176,7 +176,8 @@ def read_json_secret(secret_id: str, required: tuple[str, ...]) -> dict:
             f"secret {secret_id} lacks {', '.join(missing)}: put its value as "
             "docs/deploy.md (step 4) says"
         )
-    return value
+    secret: dict[str, Any] = value  # a JSON object: every required name is in it
+    return secret
 
 
 def new_values() -> dict[str, str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any, Literal
 
 from chalicelib.domain.currencies import MINOR_UNITS
 from chalicelib.domain.instants import iso
@@ -31,6 +32,24 @@ MAX_PURCHASE = Decimal("100000.00")
 _PLAIN_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,4})?")
 # The key earnings are kept under when tiers count everything ever earned.
 LIFETIME = "lifetime"
+# A ledger entry's kind, as stored and as API.md's Transaction `type` lists them.
+TransactionType = Literal[
+    "stamp",
+    "purchase",
+    "redemption",
+    "welcome",
+    "birthday",
+    "expiry",
+    "void",
+    "adjustment",
+    "refund",
+    "action",
+    "referral",
+    "challenge",
+    "donation",
+    "membership",
+    "import",
+]
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,7 @@ class Outcome:
     rewards_unlocked: tuple[Reward, ...] = ()
     rewards_removed: tuple[Reward, ...] = ()
     reward_spent: Reward | None = None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -458,7 +477,10 @@ def given_of(outcome: Outcome) -> tuple[Given, ...]:
 
 
 def stats_of(
-    type_: str, outcome: Outcome, stamps_required: int, voided_stats: dict[str, int] | None = None
+    type_: TransactionType,
+    outcome: Outcome,
+    stamps_required: int,
+    voided_stats: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """What an entry adds to the day's statistics; a void takes its original's back."""
     if voided_stats is not None:

@@ -6,7 +6,7 @@ Counts and days are JSON integers; rates and multipliers are decimal strings.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,9 +20,9 @@ from pydantic import (
 
 from chalicelib.domain import colours
 from chalicelib.domain.currencies import MINOR_UNITS
-from chalicelib.domain.text import name_type
+from chalicelib.domain.text import CHECKED_NAME, name_rules
 
-Name = name_type(max_length=100)
+Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
@@ -68,7 +68,7 @@ class PointRules(_Strict):
 
 
 class Tier(_Strict):
-    name: name_type(max_length=50)  # type: ignore[valid-type]
+    name: Annotated[str, name_rules(max_length=50), CHECKED_NAME]
     threshold: int = Field(ge=0, le=100_000_000)
     multiplier: DecimalString = "1"
 
@@ -120,7 +120,7 @@ class Design(_Strict):
     background_color: Colour | None = None
     foreground_color: Colour | None = None
     label_color: Colour | None = None
-    logo_text: name_type(max_length=30, min_length=0) | None = None  # type: ignore[valid-type]
+    logo_text: Annotated[str, name_rules(max_length=30, min_length=0), CHECKED_NAME] | None = None
 
 
 class Program(_Strict):
@@ -176,7 +176,7 @@ class Program(_Strict):
                 raise ValueError("a points program welcomes with points")
         return welcome
 
-    def document(self) -> dict:
+    def document(self) -> dict[str, Any]:
         """The JSON document as stored and returned: absent sections left out."""
         return self.model_dump(mode="json", exclude_none=True)
 

@@ -9,7 +9,6 @@ it, bidirectional overrides make "Ada" display as something else (CVE-2021-42574
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -42,13 +41,14 @@ def check_name(value: str) -> str:
     return value
 
 
-def name_type(max_length: int = 100, min_length: int = 1) -> Any:
-    """The validated type of every name field: trimmed, `min_length`..`max_length`, checked."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(check_name),
-    ]
+def name_rules(max_length: int = 100, min_length: int = 1) -> StringConstraints:
+    """A name's trimming and length, `min_length`..`max_length`; every name field is
+    `Annotated[str, name_rules(...), CHECKED_NAME]` (a static alias the type checker reads)."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+# After the trimming and length of name_rules, as pydantic applies metadata in order.
+CHECKED_NAME = AfterValidator(check_name)
 
 
 def printable(text: str) -> str:

@@ -62,7 +62,7 @@ FAILED = "failed"
 @dataclass(frozen=True)
 class Job:
     name: str
-    index: GlobalSecondaryIndex
+    index: GlobalSecondaryIndex[Any]
     hash_attr: str
     range_attr: str
     keys: Callable[[date], tuple[str, ...]]  # the index's day parts for a local day
@@ -75,7 +75,7 @@ class Job:
     def on_index(
         cls,
         name: str,
-        index: GlobalSecondaryIndex,
+        index: GlobalSecondaryIndex[Any],
         attribute: str,
         handle: Callable[[str, date, datetime], str],
         keys: Callable[[date], tuple[str, ...]] | None = None,
@@ -200,12 +200,12 @@ def _page(
     key: str,
     day: date,
     lower: int,
-    cursor: dict | None,
+    cursor: dict[str, Any] | None,
     page_size: int,
     now: datetime,
     outcomes: Counter[str],
     retry: dict[str, int],
-) -> tuple[dict | None, bool, bool]:
+) -> tuple[dict[str, Any] | None, bool, bool]:
     """Handle one page: the cursor after it, whether the key is read to its end for
     now, and whether a member is waiting for its zone's day (read it again later).
 
@@ -296,7 +296,7 @@ def report(job: Job, outcomes: Counter[str], stage: str) -> None:
     )
 
 
-def _key_of(job: Job, item: Any, key: str) -> dict:
+def _key_of(job: Job, item: Any, key: str) -> dict[str, Any]:
     return {
         "member_id": {"S": item.member_id},
         job.hash_attr: {"S": key},
@@ -304,7 +304,7 @@ def _key_of(job: Job, item: Any, key: str) -> dict:
     }
 
 
-def _save(checkpoint: JobRunItem, shards: dict, now: datetime) -> None:
+def _save(checkpoint: JobRunItem, shards: dict[str, Any], now: datetime) -> None:
     checkpoint.shards = json.dumps(shards, sort_keys=True)
     checkpoint.updated_at = clock.iso(now)
     checkpoint.expires_at = now + timedelta(days=CHECKPOINT_DAYS)

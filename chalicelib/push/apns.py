@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Literal
 from urllib.parse import urlsplit
 
 from chalicelib.push.apns_connection import (
@@ -116,6 +116,12 @@ class _Batch:
         self.certificate: str | None = None
 
 
+# What ApnsClient.stats counts: final outcomes, and the connection's own events.
+PushStat = (
+    Outcome | Literal["requests", "resent", "retries", "pings", "connections", "connect_errors"]
+)
+
+
 class ApnsClient:
     """Pushes "this pass changed" to devices over one long-lived APNs connection.
 
@@ -159,7 +165,7 @@ class ApnsClient:
         self._timeout = timeout
         self._max_attempts = max_attempts
         self.idle_ping_after = _IDLE_PING_AFTER
-        self.stats: Counter[Any] = Counter()
+        self.stats: Counter[PushStat] = Counter()
         self._lock = threading.Lock()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -284,6 +290,8 @@ class ApnsClient:
         headers = [*self._headers, (b":path", b"/3/device/" + token.encode()), *self._tail_headers]
         assert self._streams_sem is not None
         attempts = resends = 0
+        status: int | None  # of the last answer, as PushResult keeps it
+        reason: str | None
         while True:
             if batch.certificate is not None:
                 return PushResult(token, Outcome.CERTIFICATE, None, batch.certificate)
@@ -419,7 +427,7 @@ class LoggingPusher:
     """Stands in for ApnsClient when no APNS_ENDPOINT is configured: logs, delivers nothing."""
 
     def __init__(self) -> None:
-        self.stats: Counter[Any] = Counter()
+        self.stats: Counter[PushStat] = Counter()
 
     def push(self, token: str) -> PushResult:
         return self.push_many([token])[0]

@@ -164,17 +164,16 @@ class Connection(asyncio.Protocol):
             self.abort()
             return
         for event in events:
-            kind = type(event)
-            if kind is ResponseReceived:
+            if type(event) is ResponseReceived:
                 stream = self._streams.get(event.stream_id)
                 if stream is not None:
                     stream.status = int(dict(event.headers).get(b":status", b"0"))
-            elif kind is DataReceived:
+            elif type(event) is DataReceived:
                 stream = self._streams.get(event.stream_id)
                 if stream is not None:
                     stream.body += event.data
                 self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            elif kind is StreamEnded:
+            elif type(event) is StreamEnded:
                 stream = self._streams.pop(event.stream_id, None)
                 if stream is not None:
                     stream.future.set_result((stream.status, stream.body))
@@ -182,7 +181,7 @@ class Connection(asyncio.Protocol):
                     if self.answered == 1:
                         self._on_first_answer()
                     self._stream_closed()
-            elif kind is StreamReset:
+            elif type(event) is StreamReset:
                 stream = self._streams.pop(event.stream_id, None)
                 if stream is not None:
                     if event.error_code == ErrorCodes.REFUSED_STREAM:
@@ -190,15 +189,15 @@ class Connection(asyncio.Protocol):
                     else:
                         stream.future.set_exception(Lost(f"stream reset: {event.error_code!r}"))
                     self._stream_closed()
-            elif kind is RemoteSettingsChanged:
+            elif type(event) is RemoteSettingsChanged:
                 if not self.ready.done():
                     self.ready.set_result(None)
                 self._wake_all()
-            elif kind is WindowUpdated:
+            elif type(event) is WindowUpdated:
                 self._wake_window()
-            elif kind is ConnectionTerminated:
+            elif type(event) is ConnectionTerminated:
                 self._goaway(event)
-            elif kind is PingAckReceived:
+            elif type(event) is PingAckReceived:
                 waiter = self._pings.pop(event.ping_data, None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(True)

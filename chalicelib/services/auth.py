@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -83,7 +85,7 @@ def legacy_staff_email_key(email: str) -> str:
 
 
 def issue_token(
-    staff: StaffItem, ttl_seconds: int | None = None, issued_by: dict | None = None
+    staff: StaffItem, ttl_seconds: int | None = None, issued_by: dict[str, Any] | None = None
 ) -> tuple[str, int]:
     """A signed token for `staff`, and its expiry as a Unix time.
 
@@ -113,7 +115,7 @@ def issue_token(
     return token, expires
 
 
-def decode_token(token: str) -> dict:
+def decode_token(token: str) -> dict[str, Any]:
     """The claims of a genuine, unexpired token for this service; else Unauthorized.
 
     Only ES256 is accepted: `alg: none` and HS256 signed with the public key fail here.
@@ -134,12 +136,12 @@ def decode_token(token: str) -> dict:
         raise Unauthorized("The token is not valid for this service.") from exc
 
 
-def issued_by_another(claims: dict) -> bool:
+def issued_by_another(claims: dict[str, Any]) -> bool:
     """A token another account issued (a tablet token), not one a sign-in gave."""
     return "act" in claims
 
 
-def principal_from(claims: dict, staff: StaffItem | None) -> Principal:
+def principal_from(claims: dict[str, Any], staff: StaffItem | None) -> Principal:
     """Check the token against the account it names; the account's current role wins."""
     if (
         staff is None
@@ -162,7 +164,7 @@ def principal_of(staff: StaffItem) -> Principal:
     return principal_from({"mid": staff.merchant_id, "iat": 0}, staff)
 
 
-def live_staff(claims: dict) -> StaffItem | None:
+def live_staff(claims: dict[str, Any]) -> StaffItem | None:
     """The account a verified token names, as it is now (None if it is gone)."""
     return db.fetch(StaffItem, claims["sub"])
 
@@ -215,7 +217,8 @@ def _signed_in(accounts: list[StaffItem], password: str, dummy_hash: str) -> Sta
     tell whether it has one; only an email with several accounts takes longer.
     """
     found = None
-    for staff in accounts or [None]:
+    candidates: Sequence[StaffItem | None] = accounts or [None]  # None: the dummy hash
+    for staff in candidates:
         try:
             _hasher().verify(staff.password_hash if staff else dummy_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -63,7 +63,8 @@ def service_account() -> dict[str, Any] | None:
     config = settings()
     if config.google_service_account_file:
         with open(config.google_service_account_file, encoding="utf-8") as handle:
-            return json.load(handle)
+            info: dict[str, Any] = json.load(handle)
+            return info
     if config.google_service_account_secret_id:
         return read_json_secret(
             config.google_service_account_secret_id, ("client_email", "private_key", "token_uri")

@@ -187,7 +187,7 @@ def enrol(
         entry = entry_item(member, "welcome", welcome_id, gift, moment, gift_stats)
         stats.update(gift_stats)
     # The scheduled jobs' keys: welcome points' expiry, the tier review, the birthday.
-    lots = expiry.settle((), member.points, 0, moment.today, program.expiry, activity=True)
+    lots = expiry.settle((), int(member.points), 0, moment.today, program.expiry, activity=True)
     due = schedule.due_values(member.member_id, lots, card, program, moment.today, moment.zone)
     for name, value in {
         **due,
@@ -348,7 +348,7 @@ def _assign_card_number(
             MemberItem.card_number.set(number),
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ],
         condition=locking.unchanged(member) & MemberItem.card_number.does_not_exist(),
         name="member",
@@ -357,8 +357,8 @@ def _assign_card_number(
 
 
 def program_members(
-    program: ProgramItem, limit: int, cursor: dict | None
-) -> tuple[list[MemberItem], dict | None]:
+    program: ProgramItem, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[MemberItem], dict[str, Any] | None]:
     """A page of the program's members, by id: a Query on the keys-only index, then one BatchGet.
 
     `program` is already checked to be the caller's (load_program with the
@@ -434,7 +434,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.leaderboard_consent.set(False),
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ],
         condition=locking.unchanged(member),
         name="member",

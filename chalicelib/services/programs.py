@@ -192,8 +192,8 @@ def load_job(principal: Principal, job_id: str) -> JobItem:
 
 
 def list_programs(
-    principal: Principal, limit: int, cursor: dict | None
-) -> tuple[list[ProgramItem], dict | None]:
+    principal: Principal, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[ProgramItem], dict[str, Any] | None]:
     page = ProgramItem.by_merchant.query(
         principal.merchant_id, limit=limit, last_evaluated_key=cursor
     )

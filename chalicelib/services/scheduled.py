@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from chalicelib.domain import expiry, ledger
 from chalicelib.domain.ledger import Moment, Outcome
@@ -153,7 +154,7 @@ def _touch(
     moment: Moment,
     reason: str | None,
     tx: transact.Write,
-    extra: list | None = None,
+    extra: list[Any] | None = None,
 ) -> None:
     """Set `values` on the member if unchanged and its program too (the rules that made
     them); with `reason`, update the pass (no notice)."""
@@ -169,7 +170,7 @@ def _touch(
         actions += [
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         ]
     # Without a reason the version stays: what the pass shows has not changed.
     tx.update(member, actions=actions, condition=locking.unchanged(member), name="member")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import clock, ids
@@ -132,8 +133,8 @@ def create_staff(
 
 
 def list_staff(
-    principal: Principal, limit: int, cursor: dict | None
-) -> tuple[list[StaffItem], dict | None]:
+    principal: Principal, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[StaffItem], dict[str, Any] | None]:
     page = StaffItem.by_merchant.query(
         principal.merchant_id, limit=limit, last_evaluated_key=cursor
     )
@@ -182,7 +183,7 @@ def delete_staff(principal: Principal, staff_id: str) -> None:
 
 
 def tablet_token(
-    principal: Principal, claims: dict, staff_id: str, ttl_seconds: int
+    principal: Principal, claims: dict[str, Any], staff_id: str, ttl_seconds: int
 ) -> tuple[str, int]:
     """A short-lived token for an account below the caller's role (a shop tablet).
 
@@ -202,7 +203,7 @@ def tablet_token(
     )
 
 
-def change_staff(principal: Principal, staff_id: str, changes: dict) -> StaffItem:
+def change_staff(principal: Principal, staff_id: str, changes: dict[str, Any]) -> StaffItem:
     """Rename, move or cap an account this caller manages; a null cap removes it.
 
     An account may rename itself, never move or uncap itself: that is for someone

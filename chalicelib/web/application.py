@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import chalice
+import chalice.app
 
 
-class Chalice(chalice.Chalice):
+class Chalice(chalice.app.Chalice):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._per_thread = threading.local()
         super().__init__(*args, **kwargs)
@@ -31,7 +31,7 @@ class Chalice(chalice.Chalice):
         return super().__call__(event, context)
 
     @property
-    def current_request(self) -> chalice.app.Request | None:  # type: ignore[override]
+    def current_request(self) -> chalice.app.Request | None:
         return getattr(self._per_thread, "request", None)
 
     @current_request.setter
@@ -39,7 +39,7 @@ class Chalice(chalice.Chalice):
         self._per_thread.request = value
 
     @property
-    def lambda_context(self) -> Any:  # type: ignore[override]
+    def lambda_context(self) -> Any:
         return getattr(self._per_thread, "context", None)
 
     @lambda_context.setter
@@ -48,8 +48,9 @@ class Chalice(chalice.Chalice):
 
 
 def _contract_errors(
-    request: chalice.app.Request, get_response: Callable[[chalice.app.Request], chalice.Response]
-) -> chalice.Response:
+    request: chalice.app.Request,
+    get_response: Callable[[chalice.app.Request], chalice.app.Response],
+) -> chalice.app.Response:
     """Chalice's own refusals (405 for a known path with another method, 415, 500)
     answered in API.md's error body rather than Chalice's {"Code", "Message"}."""
     from chalicelib.web.routing import JSON_HEADERS  # routing is imported after this module

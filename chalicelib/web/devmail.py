@@ -7,6 +7,8 @@ stage's /openapi.json names them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib import mail
 from chalicelib.web.routing import Api, Call
 from chalicelib.web.schemas import _Schema
@@ -31,7 +33,7 @@ class SentMailList(_Schema):
     summary="The last mail sent, newest first (local and test stages only)",
     response=SentMailList,
 )
-def sent_mail(call: Call) -> dict:
+def sent_mail(call: Call) -> dict[str, Any]:
     return {
         "items": [
             {"to": m.to, "subject": m.subject, "text": m.text, "sent_at": m.sent_at}

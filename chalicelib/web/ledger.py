@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.roles import Role
 from chalicelib.errors import Invalid
 from chalicelib.services import ledger, members, reports
@@ -29,8 +31,9 @@ def _receipt(receipt: ledger.Receipt) -> object:
     return json_response(receipt.body, receipt.status)
 
 
-def _raw(call: Call) -> dict:
-    return call.body.model_dump(mode="json", exclude_none=True)
+def _raw(call: Call) -> dict[str, Any]:
+    raw: dict[str, Any] = call.body.model_dump(mode="json", exclude_none=True)
+    return raw
 
 
 @api.route(
@@ -123,7 +126,7 @@ def void(call: Call, transaction_id: str) -> object:
     response=TransactionList,
     errors=(404,),
 )
-def list_transactions(call: Call, member_id: str) -> dict:
+def list_transactions(call: Call, member_id: str) -> dict[str, Any]:
     # The ledger outlives erasure, anonymised (API.md).
     member = members.load_member(call.me, member_id, include_erased=True)
     scope = f"ledger:{member.member_id}"
@@ -145,7 +148,7 @@ def list_transactions(call: Call, member_id: str) -> dict:
     response=StatsOut,
     errors=(404,),
 )
-def stats(call: Call, program_id: str) -> dict:
+def stats(call: Call, program_id: str) -> dict[str, Any]:
     first, last = reports.stats_period(call.me, call.query.from_, call.query.to)
     if last < first or (last - first).days > 366:
         raise Invalid("to: must be on or after `from`, at most 366 days later", field="to")
@@ -159,7 +162,7 @@ def stats(call: Call, program_id: str) -> dict:
     role=Role.manager,
     response=AlertList,
 )
-def alerts(call: Call) -> dict:
+def alerts(call: Call) -> dict[str, Any]:
     return {"items": reports.stamping_alerts(call.me), "next_cursor": None}
 
 
@@ -171,6 +174,6 @@ def alerts(call: Call) -> dict:
     status=204,
     errors=(404, 409),
 )
-def erase(call: Call, member_id: str) -> dict:
+def erase(call: Call, member_id: str) -> dict[str, Any]:
     members.erase(call.me, member_id)
     return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.roles import Role
 from chalicelib.services import card_mail, google_wallet, members, pass_tokens, programs
 from chalicelib.web import cursor
@@ -74,7 +76,7 @@ def enrol(call: Call, program_id: str) -> object:
     response=MemberView,
     errors=(404, 429),
 )
-def scan(call: Call) -> dict:
+def scan(call: Call) -> dict[str, Any]:
     if call.body.card_number is not None:
         return members.member_view(members.find_by_card_number(call.me, call.body.card_number))
     return members.member_view(members.scan(call.me, call.body.barcode))
@@ -88,7 +90,7 @@ def scan(call: Call) -> dict:
     query=MemberSearch,
     response=MemberList,
 )
-def find_members(call: Call) -> dict:
+def find_members(call: Call) -> dict[str, Any]:
     found = members.find_by_email(call.me, call.query.email)
     return {"items": [members.member_view(m) for m in found], "next_cursor": None}
 
@@ -101,7 +103,7 @@ def find_members(call: Call) -> dict:
     response=MemberView,
     errors=(404,),
 )
-def get_member(call: Call, member_id: str) -> dict:
+def get_member(call: Call, member_id: str) -> dict[str, Any]:
     member = members.with_card_number(members.load_member(call.me, member_id))
     return members.member_view(member)
 
@@ -115,7 +117,7 @@ def get_member(call: Call, member_id: str) -> dict:
     response=MemberRowList,
     errors=(404,),
 )
-def list_program_members(call: Call, program_id: str) -> dict:
+def list_program_members(call: Call, program_id: str) -> dict[str, Any]:
     # The program first: another merchant's is a 404 whatever the cursor.
     program = programs.load_program(program_id, call.me.merchant_id)
     scope = f"members:{program_id}"

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.web.routing import ROUTES, Api, Call, json_response
 from chalicelib.web.schemas import ErrorBody
@@ -23,14 +23,16 @@ def document() -> dict[str, Any]:
     for spec in ROUTES:
         models.update(m for m in (spec.body, spec.response) if m is not None)
         models.update(model for _, model in spec.others)
-    keyed = [(m, "validation" if _is_input(m) else "serialization") for m in models]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if _is_input(m) else "serialization") for m in models
+    ]
     refs, defs = models_json_schema(keyed, ref_template=_REF)
     schemas = defs.get("$defs", {})
 
-    def ref(model: type[BaseModel], mode: str) -> dict:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
         return refs[(model, mode)]
 
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     for spec in ROUTES:
         operation: dict[str, Any] = {
             "summary": spec.summary,

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.config import settings
 from chalicelib.domain import colours
@@ -56,7 +56,7 @@ def _read(name: str) -> str:
 
 
 def _text(body: str, content_type: str, cache: str, status: int = 200) -> Response:
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": f"{content_type}; charset=utf-8",
         "Cache-Control": cache,
         "X-Content-Type-Options": "nosniff",
@@ -166,7 +166,7 @@ def render_poster(name: str, url: str, bg: str, fg: str) -> bytes:
     draw.text((width / 2, 560), "Join our loyalty card", font=_font(64), fill="black", anchor="mm")
     # Error correction M, quiet zone of 4 modules, as the QR spec asks.
     qr = segno.make(url, error="m", micro=False)
-    side = qr.symbol_size(scale=1, border=4)[0]
+    side = int(qr.symbol_size(scale=1, border=4)[0])  # segno types a size as int | float
     scale = 760 // side
     code = Image.new("1", (side, side), 1)
     for y, row in enumerate(qr.matrix_iter(scale=1, border=4)):

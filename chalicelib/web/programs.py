@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.roles import Role
 from chalicelib.services import programs
 from chalicelib.web import cursor
@@ -28,7 +30,7 @@ api = Api(__name__, tag="programs")
     status=201,
     errors=(403, 422),
 )
-def create_program(call: Call) -> dict:
+def create_program(call: Call) -> dict[str, Any]:
     return programs.program_view(programs.create_program(call.me, call.body))
 
 
@@ -41,7 +43,7 @@ def create_program(call: Call) -> dict:
     response=ProgramOut,
     errors=(403, 404, 409, 422),
 )
-def patch_program(call: Call, program_id: str) -> dict:
+def patch_program(call: Call, program_id: str) -> dict[str, Any]:
     patch = call.body.model_dump(mode="json")
     item, updates = programs.patch_program(call.me, program_id, patch)
     view = programs.program_view(item)
@@ -58,7 +60,7 @@ def patch_program(call: Call, program_id: str) -> dict:
     response=JobOut,
     errors=(404,),
 )
-def job(call: Call, job_id: str) -> dict:
+def job(call: Call, job_id: str) -> dict[str, Any]:
     found = programs.load_job(call.me, job_id)
     return {
         "job_id": found.job_id,
@@ -80,7 +82,7 @@ def job(call: Call, job_id: str) -> dict:
     query=ListQuery,
     response=ProgramList,
 )
-def list_programs(call: Call) -> dict:
+def list_programs(call: Call) -> dict[str, Any]:
     scope = f"programs:{call.me.merchant_id}"
     items, last = programs.list_programs(
         call.me, call.query.limit, cursor.decode(call.query.cursor, scope)
@@ -98,5 +100,5 @@ def list_programs(call: Call) -> dict:
     response=ProgramOut,
     errors=(404,),
 )
-def public_program(call: Call, program_id: str) -> dict:
+def public_program(call: Call, program_id: str) -> dict[str, Any]:
     return programs.program_view(programs.load_program(program_id))

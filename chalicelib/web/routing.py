@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import ids, jsonin
@@ -53,7 +52,8 @@ def _is_id(value: str) -> bool:
 # runs: DynamoDB refuses a hash key over 2,048 bytes (a range key over 1,024) with a
 # ValidationException, which would be a 500. Our ids are ids.new_id's 22 characters;
 # Apple's identifiers have their own formats (ids.py).
-PATH_PARAMS: dict[str, Callable[[str], bool]] = {
+# Each check is truthy for a valid value (a bool, or a regex match).
+PATH_PARAMS: dict[str, Callable[[str], object]] = {
     "program_id": _is_id,
     "member_id": _is_id,
     "transaction_id": _is_id,
@@ -61,8 +61,8 @@ PATH_PARAMS: dict[str, Callable[[str], bool]] = {
     "job_id": _is_id,
     "serial": _is_id,  # an Apple pass's serialNumber is its member's id
     "pass_file": lambda v: v.endswith(".pkpass") and _is_id(v.removesuffix(".pkpass")),
-    "image_file": re.compile(r"[a-z]{1,16}\.png").fullmatch,  # type: ignore[dict-item]
-    "asset": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}").fullmatch,  # type: ignore[dict-item]
+    "image_file": re.compile(r"[a-z]{1,16}\.png").fullmatch,
+    "asset": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}").fullmatch,
     "device_id": ids.is_device_library_id,
     "pass_type": ids.is_pass_type_id,
 }
@@ -205,7 +205,9 @@ def _query(request: Request, model: type[BaseModel]) -> BaseModel:
         raise invalid_from(exc) from exc
 
 
-def _run(spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict) -> Response:
+def _run(
+    spec: RouteSpec, view: Callable[..., Any], request: Request, params: dict[str, Any]
+) -> Response:
     try:
         try:
             _check_path(params)

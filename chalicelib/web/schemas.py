@@ -18,11 +18,11 @@ from pydantic import (
 
 from chalicelib.domain.emails import Email
 from chalicelib.domain.program import Program
-from chalicelib.domain.text import name_type
+from chalicelib.domain.text import CHECKED_NAME, name_rules
 
 RoleName = Literal["owner", "manager", "barista"]
 # Every name a person sees (staff, members; the program's own are in domain.program).
-Name = name_type(max_length=100)
+Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
 LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
@@ -178,7 +178,7 @@ class Consent(_In):
 
 
 class EnrolmentIn(_In):
-    name: name_type(max_length=200)  # type: ignore[valid-type]
+    name: Annotated[str, name_rules(max_length=200), CHECKED_NAME]
     email: Email
     birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
     consent: Consent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.roles import Role
 from chalicelib.services import auth, staff
 from chalicelib.web import cursor
@@ -31,7 +33,7 @@ api = Api(__name__, tag="staff")
     response=LoginOut,
     errors=(401, 429),
 )
-def login(call: Call) -> dict:
+def login(call: Call) -> dict[str, Any]:
     token, expires, account = auth.login(call.body.email, call.body.password, call.source_ip)
     return {"token": token, "expires_at": unix_to_iso(expires), "staff": staff_out(account)}
 
@@ -46,7 +48,7 @@ def login(call: Call) -> dict:
     status=201,
     errors=(403, 409),
 )
-def create_staff(call: Call) -> dict:
+def create_staff(call: Call) -> dict[str, Any]:
     body = call.body
     account = staff.create_staff(
         call.me,
@@ -68,7 +70,7 @@ def create_staff(call: Call) -> dict:
     query=ListQuery,
     response=StaffList,
 )
-def list_staff(call: Call) -> dict:
+def list_staff(call: Call) -> dict[str, Any]:
     scope = f"staff:{call.me.merchant_id}"
     items, last = staff.list_staff(
         call.me, call.query.limit, cursor.decode(call.query.cursor, scope)
@@ -84,7 +86,7 @@ def list_staff(call: Call) -> dict:
     errors=(403, 404),
     status=204,
 )
-def delete_staff(call: Call, staff_id: str) -> dict:
+def delete_staff(call: Call, staff_id: str) -> dict[str, Any]:
     staff.delete_staff(call.me, staff_id)
     return {"deleted": True}
 
@@ -99,7 +101,7 @@ def delete_staff(call: Call, staff_id: str) -> dict:
     status=201,
     errors=(403, 404),
 )
-def issue_token(call: Call, staff_id: str) -> dict:
+def issue_token(call: Call, staff_id: str) -> dict[str, Any]:
     token, expires = staff.tablet_token(call.me, call.claims, staff_id, call.body.ttl_seconds)
     return {"token": token, "expires_at": unix_to_iso(expires)}
 
@@ -113,6 +115,6 @@ def issue_token(call: Call, staff_id: str) -> dict:
     response=StaffOut,
     errors=(403, 404),
 )
-def change_staff(call: Call, staff_id: str) -> dict:
+def change_staff(call: Call, staff_id: str) -> dict[str, Any]:
     changes = call.body.model_dump(exclude_unset=True)
     return staff_out(staff.change_staff(call.me, staff_id, changes))

@@ -38,6 +38,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, ids
@@ -105,7 +106,7 @@ class Context:
 class Change:
     """A requested balance change, as the route received it."""
 
-    type: str
+    type: ledger.TransactionType
     member_id: str
     body: dict[str, Any]
     idempotency_key: str
@@ -120,7 +121,7 @@ class Change:
 # --- the one path ------------------------------------------------------------------
 
 
-def apply(claims: dict, change: Change) -> Receipt:
+def apply(claims: dict[str, Any], change: Change) -> Receipt:
     """Write the change exactly once; a replay of its key returns the first receipt."""
     key = idempotency.record_key(claims["mid"], change.idempotency_key)
     digest = idempotency.request_hash(change.type, change.member_id, change.body)
@@ -197,12 +198,12 @@ def apply(claims: dict, change: Change) -> Receipt:
 SYSTEM = "system"
 
 
-def system_claims(merchant_id: str) -> dict:
+def system_claims(merchant_id: str) -> dict[str, Any]:
     """The claims a scheduled job's change runs under (with `Change.system`)."""
     return {"mid": merchant_id, "sub": SYSTEM}
 
 
-def _system(claims: dict) -> auth.Principal:
+def _system(claims: dict[str, Any]) -> auth.Principal:
     return auth.Principal(
         staff_id=SYSTEM, merchant_id=claims["mid"], role=Role.owner, location_id=None
     )
@@ -278,7 +279,7 @@ def _build(
         name="idempotency",
     )
     # member: the balances, if nobody changed them since they were read
-    actions = [
+    actions: list[Action] = [
         MemberItem.stamps.set(card.stamps),
         MemberItem.points.set(card.points),
         MemberItem.rewards.set(reward_maps(card.rewards)),
@@ -288,7 +289,7 @@ def _build(
         MemberItem.last_active_day.set(today),
         next_version,
         MemberItem.updated_at.set(moment.iso),
-        MemberItem.pass_second.set(next_pass_second(member.pass_second, moment)),
+        MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
     ]
     actions += schedule.due_actions(_due_values(change, context, outcome))

@@ -7,6 +7,7 @@ Each builds a Change (its type, the rule, the role it needs) and hands it to
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from chalicelib.domain import ledger
 from chalicelib.domain.ledger import Outcome
@@ -21,7 +22,9 @@ from chalicelib.store.convert import reward_from_json
 from chalicelib.store.models import MemberItem, TransactionItem
 
 
-def add_stamps(claims: dict, member_id: str, count: int, key: str, body: dict) -> Receipt:
+def add_stamps(
+    claims: dict[str, Any], member_id: str, count: int, key: str, body: dict[str, Any]
+) -> Receipt:
     def rule(c: Context) -> Outcome:
         if c.program.kind != "stamps":
             raise Invalid(
@@ -33,7 +36,12 @@ def add_stamps(claims: dict, member_id: str, count: int, key: str, body: dict) -
 
 
 def record_purchase(
-    claims: dict, member_id: str, amount: str, currency: str, key: str, body: dict
+    claims: dict[str, Any],
+    member_id: str,
+    amount: str,
+    currency: str,
+    key: str,
+    body: dict[str, Any],
 ) -> Receipt:
     def rule(c: Context) -> Outcome:
         program_currency = c.program.points.currency if c.program.points else currency
@@ -46,12 +54,12 @@ def record_purchase(
 
 
 def redeem(
-    claims: dict,
+    claims: dict[str, Any],
     member_id: str,
     reward_id: str | None,
     catalog_item_id: str | None,
     key: str,
-    body: dict,
+    body: dict[str, Any],
 ) -> Receipt:
     def rule(c: Context) -> Outcome:
         if reward_id is not None:
@@ -88,7 +96,9 @@ def find_transaction(merchant_id: str, transaction_id: str) -> TransactionItem:
     raise NotFound("No such transaction.")
 
 
-def void_transaction(claims: dict, transaction_id: str, key: str | None, body: dict) -> Receipt:
+def void_transaction(
+    claims: dict[str, Any], transaction_id: str, key: str | None, body: dict[str, Any]
+) -> Receipt:
     """Reverse a transaction; voiding it again answers with the first void."""
     original = find_transaction(claims["mid"], transaction_id)
     if original.voided and original.voided_by:
@@ -117,7 +127,7 @@ def void_transaction(claims: dict, transaction_id: str, key: str | None, body: d
         return void_transaction(claims, transaction_id, key, body)
 
 
-def _live_principal(claims: dict, min_role: Role) -> auth.Principal:
+def _live_principal(claims: dict[str, Any], min_role: Role) -> auth.Principal:
     principal = auth.principal_from(claims, auth.live_staff(claims))
     if principal.role < min_role:
         raise Forbidden(f"This needs the {min_role.name} role or above.")
@@ -125,8 +135,8 @@ def _live_principal(claims: dict, min_role: Role) -> auth.Principal:
 
 
 def transactions(
-    member: MemberItem, limit: int, cursor: dict | None
-) -> tuple[list[TransactionItem], dict | None]:
+    member: MemberItem, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[TransactionItem], dict[str, Any] | None]:
     """The member's ledger, newest first."""
     page = TransactionItem.query(
         member.member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor

@@ -72,7 +72,10 @@ def _signer(certificate: x509.Certificate, key: object, intermediate: x509.Certi
     # certificate's, without saying why: read both from the certificate itself.
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the pass signing key must be an RSA private key, as Apple issues")
-    if key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
+    public = certificate.public_key()
+    if not isinstance(public, rsa.RSAPublicKey) or (
+        key.public_key().public_numbers() != public.public_numbers()
+    ):
         raise ValueError("the private key does not belong to the pass certificate")
     return Signer(
         certificate=certificate,

@@ -228,10 +228,12 @@ def _points_strip(
     return _render(STRIP, (*_tint(background, foreground), 255), draw)
 
 
-def _fitted_font(text: str, size: float, max_width: float) -> ImageFont.FreeTypeFont:
+def _fitted_font(
+    text: str, size: float, max_width: float
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at `size`, or smaller so that `text` fits `max_width`."""
     length = ImageFont.load_default(size=size).getlength(text)
-    return ImageFont.load_default(size=min(size, size * max_width / max(length, 1)))  # type: ignore[return-value]
+    return ImageFont.load_default(size=min(size, size * max_width / max(length, 1)))
 
 
 def _render(
@@ -262,7 +264,10 @@ def _ink_for(background: Rgb) -> Rgb:
 
 def _tint(background: Rgb, foreground: Rgb) -> Rgb:
     """The strip's ground: the pass colour moved a little towards the ink, so the band shows."""
-    return tuple(round(b + (f - b) * 0.08) for b, f in zip(background, foreground, strict=True))  # type: ignore[return-value]
+    red, green, blue = (
+        round(b + (f - b) * 0.08) for b, f in zip(background, foreground, strict=True)
+    )
+    return red, green, blue
 
 
 def _mark(

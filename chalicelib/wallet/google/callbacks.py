@@ -206,7 +206,7 @@ def verify_callback(
     recipient_id: str,
     root_keys: RootKeys,
     now_ms: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The callback's message, once Google's signatures and the expiry times check out.
 
     `recipient_id` is the issuer id (Google's sample sets RECIPIENT_ID to it). The
@@ -240,7 +240,7 @@ def verify_callback(
 
 
 def _verified_intermediate_key(
-    intermediate: dict, root_keys: RootKeys, now_ms: int
+    intermediate: dict[str, Any], root_keys: RootKeys, now_ms: int
 ) -> ec.EllipticCurvePublicKey:
     # Tink: intermediateSigningKey holds exactly signedKey and signatures.
     signed_key = intermediate.get("signedKey")
@@ -266,7 +266,9 @@ def _verified_intermediate_key(
     return _p256_key(key_document.get("keyValue"))
 
 
-def _refuse_expired(document: dict, name: str, field: str, what: str, now_ms: int) -> None:
+def _refuse_expired(
+    document: dict[str, Any], name: str, field: str, what: str, now_ms: int
+) -> None:
     """Refuse `document` (called `name`) without its expiry `field`, or once it has passed."""
     try:
         expires = _millis(document.get(field))
@@ -276,7 +278,7 @@ def _refuse_expired(document: dict, name: str, field: str, what: str, now_ms: in
         raise CallbackRejected(f"{what} has expired")
 
 
-def _parse_object(text: bytes | str, what: str) -> dict:
+def _parse_object(text: bytes | str, what: str) -> dict[str, Any]:
     try:
         value = jsonin.loads(text)
     except jsonin.NotJson as exc:

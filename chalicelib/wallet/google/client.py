@@ -186,7 +186,7 @@ class WalletClient:
 
     # -- loyalty classes ---------------------------------------------------------
 
-    def insert_class(self, body: dict) -> dict:
+    def insert_class(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create the class; when it already exists (a retried insert), patch it instead."""
         try:
             return self._call("POST", "loyaltyClass", body)
@@ -195,7 +195,7 @@ class WalletClient:
                 raise
         return self._call("PATCH", f"loyaltyClass/{_segment(body['id'])}", body)
 
-    def patch_class(self, class_id: str, body: dict) -> dict:
+    def patch_class(self, class_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Change the fields in `body`; a class Google does not know yet is inserted."""
         try:
             return self._call("PATCH", f"loyaltyClass/{_segment(class_id)}", body)
@@ -206,7 +206,7 @@ class WalletClient:
 
     # -- loyalty objects ---------------------------------------------------------
 
-    def get_object(self, object_id: str) -> dict | None:
+    def get_object(self, object_id: str) -> dict[str, Any] | None:
         """The object as Google holds it, or None when there is none."""
         try:
             return self._call("GET", f"loyaltyObject/{_segment(object_id)}")
@@ -215,7 +215,7 @@ class WalletClient:
                 return None
             raise
 
-    def insert_object(self, body: dict) -> dict:
+    def insert_object(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create the object; when it already exists (409), patch it instead."""
         try:
             return self._call("POST", "loyaltyObject", body)
@@ -224,7 +224,7 @@ class WalletClient:
                 raise
         return self._call("PATCH", f"loyaltyObject/{_segment(body['id'])}", body)
 
-    def patch_object(self, object_id: str, body: dict) -> dict:
+    def patch_object(self, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Change the fields in `body` (null clears one); an unknown object is inserted."""
         try:
             return self._call("PATCH", f"loyaltyObject/{_segment(object_id)}", body)
@@ -235,7 +235,7 @@ class WalletClient:
         # can only mean a race with another writer, which the caller's retry settles.
         return self._call("POST", "loyaltyObject", body)
 
-    def add_message(self, object_id: str, message: dict) -> dict:
+    def add_message(self, object_id: str, message: dict[str, Any]) -> dict[str, Any]:
         """Add a message to the pass; TEXT_AND_NOTIFY also notifies the phone.
 
         Raises QuotaExceeded beyond Google's notifications per pass per 24 hours.
@@ -247,7 +247,7 @@ class WalletClient:
 
     # -- transport ---------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.api_url}/{path}"
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
@@ -334,7 +334,7 @@ class LoggingClient:
     def __init__(self, log: logging.Logger | None = None) -> None:
         self._log = log or logger
 
-    def _record(self, method: str, path: str, body: dict | None) -> None:
+    def _record(self, method: str, path: str, body: dict[str, Any] | None) -> None:
         self._log.info(
             "google wallet (not sent) %s %s %s",
             method,
@@ -342,28 +342,28 @@ class LoggingClient:
             json.dumps(body, sort_keys=True, separators=(",", ":")),
         )
 
-    def insert_class(self, body: dict) -> dict:
+    def insert_class(self, body: dict[str, Any]) -> dict[str, Any]:
         self._record("POST", "loyaltyClass", body)
         return body
 
-    def patch_class(self, class_id: str, body: dict) -> dict:
+    def patch_class(self, class_id: str, body: dict[str, Any]) -> dict[str, Any]:
         self._record("PATCH", f"loyaltyClass/{_segment(class_id)}", body)
         return body
 
-    def get_object(self, object_id: str) -> dict | None:
+    def get_object(self, object_id: str) -> dict[str, Any] | None:
         # Nothing was ever stored, so nothing is there.
         self._record("GET", f"loyaltyObject/{_segment(object_id)}", None)
         return None
 
-    def insert_object(self, body: dict) -> dict:
+    def insert_object(self, body: dict[str, Any]) -> dict[str, Any]:
         self._record("POST", "loyaltyObject", body)
         return body
 
-    def patch_object(self, object_id: str, body: dict) -> dict:
+    def patch_object(self, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
         self._record("PATCH", f"loyaltyObject/{_segment(object_id)}", body)
         return body
 
-    def add_message(self, object_id: str, message: dict) -> dict:
+    def add_message(self, object_id: str, message: dict[str, Any]) -> dict[str, Any]:
         body = {"message": message}
         self._record("POST", f"loyaltyObject/{_segment(object_id)}/addMessage", body)
         return body

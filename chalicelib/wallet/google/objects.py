@@ -49,7 +49,7 @@ def loyalty_class(
     issuer_name: str,
     logo_url: str,
     callback_url: str,
-) -> dict:
+) -> dict[str, Any]:
     """The LoyaltyClass body for a program: its name, logo, colour, labels and tiers.
 
     Raises ValueError when an id or the background colour is malformed.
@@ -92,7 +92,7 @@ def loyalty_object(
     member: Member,
     barcode: str,
     stamps_required: int | None,
-) -> dict:
+) -> dict[str, Any]:
     """The LoyaltyObject body for a member: balance, rewards ready, tier and QR code.
 
     `stamps_required` is set for a stamp card and None for a points program. An
@@ -128,7 +128,7 @@ def loyalty_object(
     body["barcode"] = {"type": "QR_CODE", "value": barcode}
     if member.card_number:
         body["barcode"]["alternateText"] = card_number.display(member.card_number)
-    modules: list[dict] = []
+    modules: list[dict[str, Any]] = []
     if not erased and member.tier:
         modules.append({"id": "tier", "header": "Tier", "body": member.tier})
     # A voided pass shows no rewards: they can no longer be redeemed.
