@@ -25,8 +25,9 @@ def backlog() -> dict[str, Any]:
     """
     count, oldest = 0, None
     for shard in range(OUTBOX_SHARDS):
-        if count < BACKLOG_COUNT_LIMIT:
-            count += OutboxItem.pending.count(shard, limit=BACKLOG_COUNT_LIMIT - count)
+        if (left := BACKLOG_COUNT_LIMIT - count) > 0:
+            # DynamoDB stops counting at Limit; moto counts the whole shard: clamp for both.
+            count += min(left, OutboxItem.pending.count(shard, limit=left))
         for item in OutboxItem.pending.query(shard, limit=1):
             if oldest is None or item.created_at < oldest:
                 oldest = item.created_at
