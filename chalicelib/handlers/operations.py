@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from chalicelib.domain.emails import Email

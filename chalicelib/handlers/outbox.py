@@ -12,8 +12,7 @@ import logging
 import os
 from typing import Any
 
-from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent, DynamoDBEvent
+from chalice.app import Blueprint, CloudWatchEvent, DynamoDBEvent, Rate
 
 from chalicelib.config import settings
 from chalicelib.logs import emit_metrics
@@ -91,5 +90,5 @@ FANOUT_PAGE_SECONDS = 15
 
 
 def _seconds_left(event: DynamoDBEvent) -> float:
-    context = event.context
+    context: Any = event.context  # Lambda's context object; Chalice types it as a dict
     return context.get_remaining_time_in_millis() / 1000 if context else 0.0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Blueprint, Cron
-from chalice.app import CloudWatchEvent
+from chalice.app import Blueprint, CloudWatchEvent, Cron
 
 # Each handler imports its own job: every Lambda of the app imports this module, and
 # only these three need the job runner and the scheduled services.
@@ -25,7 +24,7 @@ def _run(module: Any, event: CloudWatchEvent) -> None:
 
 
 def _remaining(event: CloudWatchEvent) -> float:
-    context = event.context
+    context: Any = event.context  # Lambda's context object; Chalice types it as a dict
     return context.get_remaining_time_in_millis() / 1000 if context else 900.0
 
 

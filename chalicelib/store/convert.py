@@ -109,7 +109,7 @@ def outbox_actions(
     An update, not a put: a `notify` left by an earlier change survives a later one.
     """
     due = instants.iso(moment.now + timedelta(seconds=COALESCE_SECONDS))
-    actions = [
+    actions: list[Action] = [
         OutboxItem.kind.set(kind),
         OutboxItem.program_id.set(program_id),
         OutboxItem.merchant_id.set(merchant_id),

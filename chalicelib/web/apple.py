@@ -8,7 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from chalice import Response
+from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.text import printable
@@ -185,7 +185,7 @@ def latest(call: Call, pass_type: str, serial: str) -> Response:
     content_type=PKPASS,
 )
 def latest_head(call: Call, pass_type: str, serial: str) -> Response:
-    answer = latest(call, pass_type, serial)
+    answer: Response = latest(call, pass_type, serial)
     if answer.status_code == 200:
         length = len(answer.body)
         answer.body = b""

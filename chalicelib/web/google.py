@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.services import google_callbacks
 from chalicelib.web.routing import Api, Call
@@ -17,5 +17,5 @@ api = Api(__name__, tag="google")
     errors=(401, 503),
 )
 def callback(call: Call) -> Response:
-    google_callbacks.receive(call.request.raw_body or b"")
+    google_callbacks.receive(call.raw_body)
     return Response(body="", status_code=200)

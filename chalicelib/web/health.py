@@ -3,6 +3,8 @@ GET /v1/health/outbox: is delivery keeping up."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from chalicelib.domain.roles import Role
@@ -23,7 +25,7 @@ class Outbox(BaseModel):
 
 
 @api.route("/v1/health", "GET", summary="The service is up", response=Health)
-def health(call: Call) -> dict:
+def health(call: Call) -> dict[str, Any]:
     # Nothing about the data: anyone may ask, and a load balancer asks often.
     return {"status": "ok"}
 
@@ -35,7 +37,7 @@ def health(call: Call) -> dict:
     role=Role.manager,
     response=Outbox,
 )
-def outbox(call: Call) -> dict:
+def outbox(call: Call) -> dict[str, Any]:
     # Imported on the first check, not with the app: delivery brings the APNs and Google
     # clients, which no other route needs (bench/coldstart.py).
     from chalicelib.services import delivery

@@ -118,6 +118,10 @@ class Call:
         return self.principal
 
     @property
+    def raw_body(self) -> bytes:
+        return raw_body(self.request)
+
+    @property
     def source_ip(self) -> str | None:
         identity = (self.request.context or {}).get("identity") or {}
         return identity.get("sourceIp")
@@ -165,8 +169,14 @@ def _is_json_type(content_type: str) -> bool:
     )
 
 
-def _body(spec: RouteSpec, request: Request) -> BaseModel:
+def raw_body(request: Request) -> bytes:
+    """The request's body as bytes (Chalice hands over text for a non-binary type)."""
     raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
+def _body(spec: RouteSpec, request: Request) -> BaseModel:
+    raw = raw_body(request)
     if len(raw) > spec.max_body:
         raise PayloadTooLarge(f"The body is over {spec.max_body // 1024} KiB.")
     if not raw.strip():

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from pynamodb.exceptions import DeleteError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.config import settings
@@ -78,7 +79,7 @@ def redrive(body: str) -> str:
     pending: that one delivers the latest state anyway. Safe to repeat.
     """
     message = json.loads(body)
-    actions = [
+    actions: list[Action] = [
         OutboxItem.kind.set(message["kind"]),
         OutboxItem.program_id.set(message["program_id"]),
         OutboxItem.merchant_id.set(message["merchant_id"]),

@@ -40,7 +40,7 @@ def deliver_fanout(item: OutboxItem) -> str:
         job,
         [
             JobItem.devices_done.add(len(registrations)),
-            JobItem.cursor.set(next_cursor) if not done else JobItem.cursor.remove(),
+            JobItem.cursor.set(next_cursor) if next_cursor is not None else JobItem.cursor.remove(),
             JobItem.status.set("done" if done else "running"),
             JobItem.updated_at.set(now),
         ],
