@@ -39,7 +39,8 @@ def error_code(exc: BaseException) -> str | None:
     if isinstance(exc, PynamoDBException):
         return exc.cause_response_code
     if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code")
+        code = exc.response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
     return None
 
 

@@ -21,7 +21,8 @@ from pynamodb.expressions.update import Action
 
 def unchanged(item: Any) -> Condition:
     """The condition that `item`'s version is still the one it was read at."""
-    return type(item).version == int(item.version)
+    condition: Condition = type(item).version == int(item.version)
+    return condition
 
 
 def advance(item: Any) -> tuple[int, Action]:

@@ -6,6 +6,8 @@ same models serve AWS, DynamoDB Local and the embedded server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -129,7 +131,7 @@ class ProgramItem(Model):
     by_merchant = ProgramsByMerchant()
 
 
-class RewardMap(MapAttribute):
+class RewardMap(MapAttribute[str, Any]):
     reward_id = UnicodeAttribute()
     name = UnicodeAttribute()
     source = UnicodeAttribute()  # stamps | welcome | birthday | catalog

@@ -10,9 +10,11 @@ the grouping moves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.db import connection
@@ -22,27 +24,46 @@ from chalicelib.store.errors import REASON_CONDITION_FAILED, REASON_CONFLICT
 _SENT = ("check", "delete", "put", "update")
 
 
-class Write(TransactWrite):
-    """A TransactWrite whose every operation is named (`name=`) for reading its failure."""
+class Write:
+    """The operations of one TransactWrite, each named (`name=`) for reading its failure.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(connection=connection(), **kwargs)
+    It wraps pynamodb's TransactWrite rather than extending it: every method here
+    takes a name the parent's does not, so this is not a TransactWrite to anyone.
+    """
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
         self._names: dict[str, list[str]] = {kind: [] for kind in _SENT}
 
-    def condition_check(self, *args: Any, name: str, **kwargs: Any) -> None:
-        super().condition_check(*args, **kwargs)
+    def condition_check(
+        self,
+        model_cls: type[Model],
+        hash_key: str,
+        range_key: str | None = None,
+        *,
+        condition: Condition,
+        name: str,
+    ) -> None:
+        self._tx.condition_check(model_cls, hash_key, range_key, condition=condition)
         self._names["check"].append(name)
 
-    def delete(self, *args: Any, name: str, **kwargs: Any) -> None:
-        super().delete(*args, **kwargs)
+    def delete(self, model: Model, condition: Condition | None = None, *, name: str) -> None:
+        self._tx.delete(model, condition=condition)
         self._names["delete"].append(name)
 
-    def save(self, *args: Any, name: str, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
+    def save(self, model: Model, condition: Condition | None = None, *, name: str) -> None:
+        self._tx.save(model, condition=condition)
         self._names["put"].append(name)
 
-    def update(self, *args: Any, name: str, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
+    def update(
+        self,
+        model: Model,
+        actions: list[Action],
+        condition: Condition | None = None,
+        *,
+        name: str,
+    ) -> None:
+        self._tx.update(model, actions=actions, condition=condition)
         self._names["update"].append(name)
 
     def sent_order(self) -> list[str]:
@@ -66,8 +87,10 @@ def write(build: Callable[[Write], None]) -> None:
     Raises Cancelled when DynamoDB cancels it for a condition or a conflict;
     any other failure propagates as it is.
     """
+    inner = TransactWrite(connection=connection())
+    tx = Write(inner)
     try:
-        with Write() as tx:
+        with inner:
             build(tx)  # the block's end sends the transaction (pynamodb's public API)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
