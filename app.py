@@ -1,4 +1,4 @@
-"""The Chalice app: registers the blueprints and the event handlers, nothing else."""
+"""The Chalice app: the composition root (logging, the store), then routes and handlers."""
 
 import gc
 
@@ -12,10 +12,14 @@ from chalicelib.handlers.operations import operations
 from chalicelib.handlers.outbox import events
 from chalicelib.handlers.schedules import schedules
 from chalicelib.logs import configure_logging
+from chalicelib.store import db
 from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
 from chalicelib.web.application import Chalice
 
 configure_logging()
+# The composition root: every model is pointed at the configured endpoint and tables
+# before any handler can run.
+db.bind()
 app = Chalice(app_name="wallet-loyalty")
 app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 

@@ -1,11 +1,6 @@
 """DynamoDB: pynamodb models (*Item) and the transactions that change them.
 
-Importing the package binds the models to the configured endpoint and table
-prefix, so that no code path (a Lambda handler, a job, a worker) can reach a
-model before its table name is set; tests and the local run re-bind after
-changing the environment.
+Nothing binds on import: the composition roots (app.py, the local run, the test
+fixtures, the benchmarks) call `store.db.bind()` with their settings before any
+model is used.
 """
-
-from chalicelib.store.db import bind
-
-bind()
