@@ -17,6 +17,14 @@ PASS_TYPE = "pass.dev.walletloyalty"
 DEEP = b"[" * 1000 + b"]" * 1000  # about 2 KB: enough to exhaust Python's recursion limit
 
 
+def post_enrolment(client, program: dict, body: bytes, content_type: str | None):
+    """An enrolment sent as these bytes, with this Content-Type (or none)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    return client.post(
+        f"/v1/programs/{program['program_id']}/enrollments", content=body, headers=headers
+    )
+
+
 def sample(name: str) -> str:
     """A well-formed value for a path parameter, naming nothing that exists."""
     return {
@@ -92,11 +100,7 @@ def test_deeply_nested_json_inside_an_object_is_a_400_and_nobody_is_enrolled(cli
         DEEP,
     )
 
-    response = client.post(
-        f"/v1/programs/{program['program_id']}/enrollments",
-        content=body,
-        headers={"Content-Type": "application/json"},
-    )
+    response = post_enrolment(client, program, body, "application/json")
 
     assert_error(response, 400, "malformed_json")
     assert members_with_email(client, merchant, email) == []
@@ -150,11 +154,8 @@ def test_an_enrolment_not_sent_as_json_is_415_and_nobody_is_enrolled(
     program = create_program(client, merchant)
     email = f"{uuid.uuid4().hex[:10]}@example.com"
     body = b'{"name": "Ada", "email": "%s", "consent": {"terms": true}}' % email.encode()
-    headers = {"Content-Type": content_type} if content_type else {}
 
-    response = client.post(
-        f"/v1/programs/{program['program_id']}/enrollments", content=body, headers=headers
-    )
+    response = post_enrolment(client, program, body, content_type)
 
     assert_error(response, 415, "unsupported_media_type")
     assert members_with_email(client, merchant, email) == []
@@ -174,11 +175,7 @@ def test_json_media_types_are_accepted(client, merchant, content_type):
     email = f"{uuid.uuid4().hex[:10]}@example.com"
     body = b'{"name": "Ada", "email": "%s", "consent": {"terms": true}}' % email.encode()
 
-    response = client.post(
-        f"/v1/programs/{program['program_id']}/enrollments",
-        content=body,
-        headers={"Content-Type": content_type},
-    )
+    response = post_enrolment(client, program, body, content_type)
 
     assert response.status_code == 201, response.text
     assert len(members_with_email(client, merchant, email)) == 1
@@ -277,11 +274,7 @@ def test_an_enrolment_with_nan_is_400_and_nobody_is_enrolled(client, merchant):
         email.encode()
     )
 
-    response = client.post(
-        f"/v1/programs/{program['program_id']}/enrollments",
-        content=body,
-        headers={"Content-Type": "application/json"},
-    )
+    response = post_enrolment(client, program, body, "application/json")
 
     assert_error(response, 400, "malformed_json")
     assert members_with_email(client, merchant, email) == []
