@@ -297,6 +297,8 @@ def test_a_worker_killed_mid_fan_out_loses_nothing(client, merchant, apns):
             "from datetime import timedelta\n"
             "from chalicelib import clock\n"
             "from chalicelib.services import delivery\n"
+            "from chalicelib.store import db\n"
+            "db.bind()  # a worker of its own: bound like app.py binds\n"
             "while True:\n"
             "    delivery.sweep(now=clock.now() + timedelta(seconds=5))\n",
         ],

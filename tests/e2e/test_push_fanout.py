@@ -134,6 +134,8 @@ def test_a_worker_killed_mid_fan_out_of_many_pages_repeats_at_most_one_page(clie
             "from datetime import timedelta\n"
             "from chalicelib import clock\n"
             "from chalicelib.services import delivery\n"
+            "from chalicelib.store import db\n"
+            "db.bind()  # a worker of its own: bound like app.py binds\n"
             "from chalicelib.services.delivery import pages\n"
             f"pages.FANOUT_PAGE = {PAGE}\n"
             "while True:\n"
