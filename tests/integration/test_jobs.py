@@ -63,6 +63,15 @@ class Shop:
             self.claims, member_id, amount, "EUR", ids.new_id(), {**body, "k": ids.new_id()}
         )
 
+    def crowd(self, count: int, amount: str, when: datetime) -> list[str]:
+        """`count` members, each enrolled and buying for `amount` at `when`."""
+        crowd = []
+        for _ in range(count):
+            someone = self.enrol(when)
+            self.buy(someone, amount, when)
+            crowd.append(someone)
+        return crowd
+
     def redeem(self, member_id: str, item: str, when: datetime) -> None:
         self.monkeypatch.setattr(clock, "now", lambda: when)
         ledger_service.redeem(self.claims, member_id, None, item, ids.new_id(), {"i": item})
@@ -370,11 +379,7 @@ class LambdaKilled(BaseException):
 
 def test_a_run_cut_off_halfway_resumes_without_doubling_anything(dynamodb_url, monkeypatch):
     shop = Shop(monkeypatch, points_program("after_days", 5))
-    crowd = []
-    for _ in range(12):
-        someone = shop.enrol(at("2045-03-01"))
-        shop.buy(someone, "7", at("2045-03-01"))
-        crowd.append(someone)
+    crowd = shop.crowd(12, "7", at("2045-03-01"))
     calls = {"n": 0}
     real = scheduled.expire_member
 
@@ -437,11 +442,7 @@ def run_lambda(name: str) -> list[dict]:
 
 def test_one_members_failure_is_counted_and_the_others_still_get_theirs(dynamodb_url, monkeypatch):
     shop = Shop(monkeypatch, points_program("after_days", 30))
-    crowd = []
-    for _ in range(5):
-        someone = shop.enrol(at("2046-01-01"))
-        shop.buy(someone, "50", at("2046-01-01"))
-        crowd.append(someone)
+    crowd = shop.crowd(5, "50", at("2046-01-01"))
     broken = crowd[2]
     lots = member(broken).point_lots
     # Data the rules cannot read: this member's change raises.
