@@ -16,6 +16,7 @@ from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services import pass_tokens, passes
 from chalicelib.services.programs import current_program
 from chalicelib.store import db
+from chalicelib.store.convert import last_modified
 from chalicelib.store.models import MemberItem, ProgramItem, RegistrationItem
 
 MAX_DEVICES_PER_PASS = 20  # against registration floods (one pass, ever-new device ids)
@@ -141,7 +142,7 @@ def latest_pass(
 ) -> LatestPass:
     member = pass_tokens.check_auth(_member(pass_type, serial), auth)
     program_item, program = current_program(member.program_id)
-    second = passes.last_modified(member, program_item)
+    second = last_modified(member, program_item)
     stamp = http_date(second)
     if if_modified_since:
         try:

@@ -28,11 +28,11 @@ from chalicelib.secrets import secrets
 from chalicelib.services import pass_tokens, retries, throttle
 from chalicelib.services.auth import Principal
 from chalicelib.services.moments import moment_for
-from chalicelib.services.programs import load_program, program_of
+from chalicelib.services.programs import cached_program, load_program, program_of
 from chalicelib.store import db, locking, schedule, transact
 from chalicelib.store.convert import (
     entry_item,
-    next_pass_second,
+    pass_changed,
     pass_outbox,
     reward_maps,
     stat_actions,
@@ -167,7 +167,8 @@ def enrol(
         leaderboard_consent=leaderboard,
         created_at=moment.iso,
         updated_at=moment.iso,
-        pass_second=next_pass_second(0, moment),
+        pass_second=int(moment.now.timestamp()),
+        program_second=int(program_item.pass_second or 0),
         version=1,
     )
     member.apple_token_hash = pass_tokens.auth_token_hash(member.member_id)
@@ -348,7 +349,7 @@ def _assign_card_number(
             MemberItem.card_number.set(number),
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
+            *pass_changed(member, cached_program(member.program_id)[0], moment),
         ],
         condition=locking.unchanged(member) & MemberItem.card_number.does_not_exist(),
         name="member",
@@ -434,7 +435,7 @@ def _erase(member: MemberItem, moment: Moment, tx: transact.Write) -> None:
             MemberItem.leaderboard_consent.set(False),
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
+            *pass_changed(member, cached_program(member.program_id)[0], moment),
         ],
         condition=locking.unchanged(member),
         name="member",

@@ -17,7 +17,7 @@ from chalicelib.domain.program import Program
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import current_program
-from chalicelib.store.convert import card_of
+from chalicelib.store.convert import card_of, last_modified
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 from chalicelib.wallet.apple import certs
 from chalicelib.wallet.apple.model import PassContent, PassIdentity, pass_content
@@ -60,11 +60,6 @@ def _signer_from_secrets_manager(secret_id: str) -> certs.Signer:
         wwdr,
         password.encode() if password else None,
     )
-
-
-def last_modified(member: MemberItem, program_item: ProgramItem) -> int:
-    """The pass's Last-Modified, in seconds: its own changes or its program's design."""
-    return max(int(member.pass_second or 0), int(program_item.pass_second or 0))
 
 
 def changed_tag(member: MemberItem, program_item: ProgramItem) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib import clock, ids
+from chalicelib.domain import pass_seconds
 from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -131,7 +132,7 @@ def patch_program(
     visible = any(current.get(key) != new.get(key) for key in VISIBLE_SECTIONS)
     job = _fanout_job(item, now) if visible else None
     # What shows on every pass may have changed: their Last-Modified rises.
-    pass_second = max(int(now.timestamp()), int(item.pass_second or 0) + 1)
+    pass_second = pass_seconds.next_program(int(item.pass_second or 0), int(now.timestamp()))
 
     def build(tx: transact.Write) -> None:
         tx.update(

@@ -25,7 +25,7 @@ from chalicelib.services import retries
 from chalicelib.services.moments import moment_for
 from chalicelib.services.programs import cached_program, forget_program
 from chalicelib.store import db, locking, schedule, transact
-from chalicelib.store.convert import card_of, next_pass_second, pass_outbox
+from chalicelib.store.convert import card_of, pass_changed, pass_outbox
 from chalicelib.store.models import MemberItem, ProgramItem
 
 ATTEMPTS = 5
@@ -170,7 +170,7 @@ def _touch(
         actions += [
             advance,
             MemberItem.updated_at.set(moment.iso),
-            MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
+            *pass_changed(member, program_item, moment),
         ]
     # Without a reason the version stays: what the pass shows has not changed.
     tx.update(member, actions=actions, condition=locking.unchanged(member), name="member")

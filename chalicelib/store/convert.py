@@ -10,9 +10,16 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.domain import instants, shards
+from chalicelib.domain import instants, pass_seconds, shards
 from chalicelib.domain.ledger import Card, Moment, Outcome, Reward, given_of
-from chalicelib.store.models import MemberItem, OutboxItem, RewardMap, StatItem, TransactionItem
+from chalicelib.store.models import (
+    MemberItem,
+    OutboxItem,
+    ProgramItem,
+    RewardMap,
+    StatItem,
+    TransactionItem,
+)
 
 
 def card_of(member: MemberItem) -> Card:
@@ -147,9 +154,29 @@ def pass_outbox(
     )
 
 
-def next_pass_second(previous: int, moment: Moment) -> int:
-    """The pass's new Last-Modified second: now, but always past the previous one."""
-    return max(int(moment.now.timestamp()), int(previous or 0) + 1)
+def last_modified(member: MemberItem, program_item: ProgramItem) -> int:
+    """The pass's Last-Modified second: its own changes and its program's design."""
+    return pass_seconds.served(*_seconds(member, program_item))
+
+
+def pass_changed(member: MemberItem, program_item: ProgramItem, moment: Moment) -> list[Action]:
+    """The member's actions that make its pass's Last-Modified rise past the one served.
+
+    `program_item` may be a cached read: the second recorded is the one used."""
+    now = int(moment.now.timestamp())
+    return [
+        MemberItem.pass_second.set(pass_seconds.next_member(*_seconds(member, program_item), now)),
+        MemberItem.program_second.set(int(program_item.pass_second or 0)),
+    ]
+
+
+def _seconds(member: MemberItem, program_item: ProgramItem) -> tuple[int, int, int | None]:
+    seen = member.program_second
+    return (
+        int(member.pass_second or 0),
+        int(program_item.pass_second or 0),
+        int(seen) if seen is not None else None,
+    )
 
 
 def stat_actions(stats: dict[str, int], first_today: bool) -> list[Action]:

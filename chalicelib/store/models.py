@@ -238,10 +238,11 @@ class MemberItem(Model):
     version = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    # The pass's Last-Modified in whole seconds, made to rise on every change
-    # (max(now, previous + 1)): HTTP dates have one-second granularity, and two
-    # changes within one second must not look like one to If-Modified-Since.
+    # The seconds the pass's Last-Modified is made of (domain.pass_seconds): this
+    # member's own, and its program's as this member's last change read it (absent on
+    # members stored before it was kept).
     pass_second = NumberAttribute(default=0)
+    program_second = NumberAttribute(null=True)
     # The short number under the QR code (domain.card_number), claimed in `uniques` as
     # `card#<merchant_id>#<number>`; absent on members enrolled before card numbers
     # until a staff read gives them one (services.members.with_card_number).

@@ -63,7 +63,7 @@ from chalicelib.store import locking, schedule, transact
 from chalicelib.store.convert import (
     card_of,
     entry_item,
-    next_pass_second,
+    pass_changed,
     pass_outbox,
     reward_maps,
     stat_actions,
@@ -289,7 +289,7 @@ def _build(
         MemberItem.last_active_day.set(today),
         next_version,
         MemberItem.updated_at.set(moment.iso),
-        MemberItem.pass_second.set(next_pass_second(int(member.pass_second), moment)),
+        *pass_changed(member, context.program_item, moment),
         MemberItem.tier.set(card.tier) if card.tier else MemberItem.tier.remove(),
     ]
     actions += schedule.due_actions(_due_values(change, context, outcome))
