@@ -1,4 +1,4 @@
-"""The Chalice app: the composition root (logging, the store), then routes and handlers."""
+"""The Chalice app: the composition root (settings, clock, logging, the store), then routes."""
 
 import gc
 
@@ -7,7 +7,7 @@ import gc
 # paused meanwhile, and they are frozen out of its view afterwards (bench/coldstart.py).
 gc.disable()
 
-from chalicelib.config import settings
+from chalicelib import root
 from chalicelib.handlers.operations import operations
 from chalicelib.handlers.outbox import events
 from chalicelib.handlers.schedules import schedules
@@ -16,17 +16,19 @@ from chalicelib.store import db
 from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
 from chalicelib.web.application import Chalice
 
+# The composition root: the settings read from the environment and the system's clock,
+# installed for every handler of this process; every model is pointed at the
+# configured endpoint and tables before any handler can run.
+process = root.install(root.build())
 configure_logging()
-# The composition root: every model is pointed at the configured endpoint and tables
-# before any handler can run.
-db.bind()
+db.bind(process.settings)
 app = Chalice(app_name="wallet-loyalty")
 app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 
 for module in (openapi, health, staff, programs, members, ledger, apple, google, pages):
     app.register_blueprint(module.api.blueprint)
 # Mail read back from the embedded SES, for trying the local run by hand; never deployed.
-if settings().stage in ("local", "test"):
+if process.settings.stage in ("local", "test"):
     from chalicelib.web import devmail
 
     app.register_blueprint(devmail.api.blueprint)

@@ -86,15 +86,13 @@ def main() -> None:
 
     server = EmbeddedDynamoDB()
     os.environ["DYNAMODB_ENDPOINT"] = server.start()
-    from chalicelib import ids
-    from chalicelib.config import settings
+    from chalicelib import ids, root
     from chalicelib.domain.program import Program
     from chalicelib.jobs import expiry
     from chalicelib.store import db
     from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
 
-    settings.cache_clear()
-    db.bind()
+    db.bind(root.install(root.build()).settings)
     db.create_tables()
     merchant_id, program_id = ids.new_id(), ids.new_id()
     MerchantItem(merchant_id, name="Bench", timezone="UTC", created_at="2030-01-01").save()

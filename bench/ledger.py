@@ -66,16 +66,14 @@ def serve(port: int, ready_file: Path, counts_file: Path) -> None:
 
     pynamodb_base.get_session = counted_session
 
-    from chalicelib import secrets
-    from chalicelib.config import settings
+    from chalicelib import root, secrets
     from chalicelib.store import db
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     secrets.generate(folder)
     dynamodb = EmbeddedDynamoDB()
     os.environ["DYNAMODB_ENDPOINT"] = dynamodb.start()
-    settings.cache_clear()
-    db.bind()
+    db.bind(root.install(root.build()).settings)
     db.create_tables()
 
     from app import app

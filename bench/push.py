@@ -48,13 +48,12 @@ def main() -> None:
         PASSWORD_MEMORY_KIB="1024",
         PASSWORD_TIME_COST="1",
     )
-    from chalicelib import secrets
-    from chalicelib.config import settings
+    from chalicelib import root, secrets
     from localrun import devcerts
     from tests.peers.apns_peer import make_test_pki
 
     secrets.generate(folder / "secrets")
-    config = settings()
+    config = root.install(root.build()).settings
     devcerts.generate_dev_chain(
         folder / "certs", config.pass_type_identifier, config.team_identifier
     )
@@ -82,7 +81,6 @@ def main() -> None:
     os.environ.update(
         APNS_ENDPOINT=f"https://127.0.0.1:{port}", APNS_CA_FILE=str(folder / "server-ca.pem")
     )
-    settings.cache_clear()
     try:
         _run(config.pass_type_identifier)
     finally:
@@ -102,10 +100,10 @@ def _run(pass_type: str) -> None:
 
     dynamodb = EmbeddedDynamoDB()
     os.environ["DYNAMODB_ENDPOINT"] = dynamodb.start()
-    from chalicelib.config import settings
+    from chalicelib import root
 
-    settings.cache_clear()
-    db.bind()
+    # The root of the environment as set above: the APNs peer's endpoint and our table.
+    db.bind(root.install(root.build()).settings)
     db.create_tables()
     owner = staff.create_merchant("Bench Café", f"owner-{uuid.uuid4().hex[:8]}@bench.example")
     principal = auth.principal_of(owner.staff)

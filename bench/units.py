@@ -250,11 +250,10 @@ class PrintedBytes(io.TextIOBase):
 
 
 def forget_caches() -> None:
-    """Empty the caches that expire by time, as a container idle for minutes finds them."""
-    from chalicelib.services import moments, programs
+    """Start from a new root, as a new container does: no cached program or time zone."""
+    from chalicelib import root
 
-    programs._cache.clear()
-    moments._timezones.clear()
+    root.install(root.build())
 
 
 def scheduled_event() -> dict[str, Any]:
@@ -364,13 +363,13 @@ class Run:
 
         outbox_id = f"pass#{member_id}"
         image = self.meter.stored_item(OutboxItem.Meta.table_name, {"outbox_id": {"S": outbox_id}})
-        delivered = delivery.stats["delivered"]
+        delivered = delivery.stats()["delivered"]
         self.step(
             label,
             lambda: outbox_changed(stream_event("MODIFY", outbox_id, image), None),
             "outbox_changed",
         )
-        if delivery.stats["delivered"] != delivered + 1:
+        if delivery.stats()["delivered"] != delivered + 1:
             raise RuntimeError(f"{outbox_id} was not delivered")
         self.step(
             "stream: REMOVE record of a delivered item",
@@ -776,16 +775,14 @@ def main() -> None:
     meter.install()  # before pynamodb makes its first session
     # Ours first: with a handler on the root logger, the app adds none that prints.
     logging.getLogger().addHandler(LogBytes(meter))
-    from chalicelib import secrets
-    from chalicelib.config import settings
+    from chalicelib import root, secrets
     from chalicelib.store import db
     from chalicelib.store.models import ALL_MODELS
     from localrun import devcerts, devkeys
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
 
     secrets.generate(folder / "secrets")
-    settings.cache_clear()
-    config = settings()
+    config = root.install(root.build()).settings
     devcerts.generate_dev_chain(
         folder / "certs", config.pass_type_identifier, config.team_identifier
     )
@@ -796,9 +793,8 @@ def main() -> None:
     os.environ["DYNAMODB_ENDPOINT"] = dynamodb.start()
     stdout = sys.stdout
     try:
-        settings.cache_clear()
-        config = settings()
-        db.bind()
+        config = root.install(root.build()).settings
+        db.bind(config)
         db.create_tables()
         meter.connect(os.environ["DYNAMODB_ENDPOINT"], config.region)
         sys.stdout = PrintedBytes(meter, stdout)

@@ -1,10 +1,9 @@
-"""Settings: the environment, read once into a frozen value."""
+"""Settings: the environment, read once into a frozen value (by the composition root)."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 # Issuer ids are int64 numbers issued by the Google Pay & Wallet Console; the dev
 # default only has to look like one (the local run never reaches Google).
@@ -55,54 +54,56 @@ class Settings:
     enrolment_limit_per_program: int
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-@lru_cache(maxsize=1)
 def settings() -> Settings:
-    """The process's settings; call `settings.cache_clear()` after changing the environment."""
-    stage = os.environ.get("STAGE", "local")
-    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    """The settings of the process's composition root (chalicelib.root)."""
+    from chalicelib import root  # the root is built from this module's Settings
+
+    return root.current().settings
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """The settings these environment variables give."""
+
+    def _int(name: str, default: int) -> int:
+        return int(environ.get(name, default))
+
+    stage = environ.get("STAGE", "local")
+    public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     return Settings(
         stage=stage,
-        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
-        dynamodb_endpoint=os.environ.get("DYNAMODB_ENDPOINT") or None,
-        table_prefix=os.environ.get("TABLE_PREFIX", f"loyalty-{stage}-"),
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "eu-west-1",
+        dynamodb_endpoint=environ.get("DYNAMODB_ENDPOINT") or None,
+        table_prefix=environ.get("TABLE_PREFIX", f"loyalty-{stage}-"),
         public_base_url=public_base_url,
-        secrets_dir=os.environ.get("SECRETS_DIR") or None,
-        secrets_id=os.environ.get("SECRETS_ID") or None,
-        jwt_audience=os.environ.get("JWT_AUDIENCE", "loyalty-api"),
-        jwt_issuer=os.environ.get("JWT_ISSUER", f"loyalty-{stage}"),
+        secrets_dir=environ.get("SECRETS_DIR") or None,
+        secrets_id=environ.get("SECRETS_ID") or None,
+        jwt_audience=environ.get("JWT_AUDIENCE", "loyalty-api"),
+        jwt_issuer=environ.get("JWT_ISSUER", f"loyalty-{stage}"),
         login_token_seconds=_int("LOGIN_TOKEN_SECONDS", 8 * 3600),
         idempotency_days=_int("IDEMPOTENCY_DAYS", 7),
         password_memory_kib=_int("PASSWORD_MEMORY_KIB", 65536),
         password_time_cost=_int("PASSWORD_TIME_COST", 3),
-        pass_type_identifier=os.environ.get("PASS_TYPE_IDENTIFIER", "pass.dev.walletloyalty"),
-        team_identifier=os.environ.get("TEAM_IDENTIFIER", "DEVTEAM001"),
-        apple_certs_dir=os.environ.get("APPLE_CERTS_DIR") or None,
-        apple_secret_id=os.environ.get("APPLE_SECRET_ID") or None,
+        pass_type_identifier=environ.get("PASS_TYPE_IDENTIFIER", "pass.dev.walletloyalty"),
+        team_identifier=environ.get("TEAM_IDENTIFIER", "DEVTEAM001"),
+        apple_certs_dir=environ.get("APPLE_CERTS_DIR") or None,
+        apple_secret_id=environ.get("APPLE_SECRET_ID") or None,
         pass_download_days=_int("PASS_DOWNLOAD_DAYS", 30),
-        google_wallet_api_url=os.environ.get("GOOGLE_WALLET_API_URL") or None,
-        google_service_account_file=os.environ.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
-        google_service_account_secret_id=(
-            os.environ.get("GOOGLE_SERVICE_ACCOUNT_SECRET_ID") or None
-        ),
-        google_issuer_id=os.environ.get("GOOGLE_ISSUER_ID", DEV_GOOGLE_ISSUER_ID),
+        google_wallet_api_url=environ.get("GOOGLE_WALLET_API_URL") or None,
+        google_service_account_file=environ.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
+        google_service_account_secret_id=(environ.get("GOOGLE_SERVICE_ACCOUNT_SECRET_ID") or None),
+        google_issuer_id=environ.get("GOOGLE_ISSUER_ID", DEV_GOOGLE_ISSUER_ID),
         google_origins=tuple(
             origin.strip()
-            for origin in os.environ.get("GOOGLE_ORIGINS", public_base_url).split(",")
+            for origin in environ.get("GOOGLE_ORIGINS", public_base_url).split(",")
             if origin.strip()
         ),
-        google_keys_url=os.environ.get(
-            "GOOGLE_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"
-        ),
-        apns_endpoint=os.environ.get("APNS_ENDPOINT") or None,
-        apns_ca_file=os.environ.get("APNS_CA_FILE") or None,
-        dead_letter_queue_url=os.environ.get("DEAD_LETTER_QUEUE_URL") or None,
+        google_keys_url=environ.get("GOOGLE_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"),
+        apns_endpoint=environ.get("APNS_ENDPOINT") or None,
+        apns_ca_file=environ.get("APNS_CA_FILE") or None,
+        dead_letter_queue_url=environ.get("DEAD_LETTER_QUEUE_URL") or None,
         delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", 10),
-        ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
-        mail_from=os.environ.get("MAIL_FROM") or None,
+        ses_endpoint=environ.get("SES_ENDPOINT") or None,
+        mail_from=environ.get("MAIL_FROM") or None,
         enrolment_limit_per_address=_int("ENROLMENT_LIMIT_PER_ADDRESS", 60),
         enrolment_limit_per_program=_int("ENROLMENT_LIMIT_PER_PROGRAM", 1000),
     )

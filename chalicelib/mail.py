@@ -14,13 +14,13 @@ import email.utils
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
-from functools import lru_cache
 from typing import Any
 
 import boto3
 
 from chalicelib.config import settings
 from chalicelib.domain.instants import iso_seconds
+from chalicelib.root import per_root
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Mail:
     sent_at: str  # RFC 3339 UTC
 
 
-@lru_cache(maxsize=1)
+@per_root
 def _client() -> Any:
     config = settings()
     return boto3.client("sesv2", region_name=config.region, endpoint_url=config.ses_endpoint)

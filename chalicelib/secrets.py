@@ -22,7 +22,6 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from chalicelib.config import settings
+from chalicelib.root import per_root
 
 JWT_KEY_FILE = "jwt-es256.pem"
 BARCODE_KEY_FILE = "barcode.key"
@@ -145,7 +145,7 @@ def _read_dir(folder: Path) -> dict[str, Any]:
     return values
 
 
-@lru_cache(maxsize=1)
+@per_root
 def secrets() -> Secrets:
     config = settings()
     if config.secrets_dir:

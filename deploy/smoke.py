@@ -78,8 +78,8 @@ print(json.dumps(["pass files", sorted(archive.namelist())]))
 
 def smoke(package: Path, stage: Stage) -> list[str]:
     """Run the steps against `package`; the lines it printed. Raises SystemExit on a failure."""
+    from chalicelib import root
     from chalicelib import secrets as service_secrets
-    from chalicelib.config import settings
     from chalicelib.store import db
     from localrun import devcerts
     from localrun.embedded_dynamodb import EmbeddedDynamoDB
@@ -118,8 +118,8 @@ def smoke(package: Path, stage: Stage) -> list[str]:
         saved = dict(os.environ)
         try:
             os.environ.update(environment)
-            settings.cache_clear()
-            db.bind()
+            previous = root.current()
+            db.bind(root.install(root.build()).settings)
             db.create_tables()
             done = subprocess.run(
                 [sys.executable, "-S", "-B", "-c", _bootstrap(folder / "task")],
@@ -133,8 +133,7 @@ def smoke(package: Path, stage: Stage) -> list[str]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            settings.cache_clear()
-            db.bind()
+            db.bind(root.install(previous).settings)
             server.stop()
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0:

@@ -33,15 +33,15 @@ def _environment(port: int) -> None:
 
 
 def _prepare() -> None:
-    from chalicelib import secrets
-    from chalicelib.config import settings
+    from chalicelib import root, secrets
     from chalicelib.store import db
     from localrun import devcerts, devkeys
 
     LOCAL.mkdir(exist_ok=True)
     if secrets.generate(Path(os.environ["SECRETS_DIR"])):
         log.info("generated dev secrets in %s", os.environ["SECRETS_DIR"])
-    config = settings()
+    # The root of the environment set above; app.py installs its own when imported.
+    config = root.install(root.build()).settings
     if config.apple_certs_dir and devcerts.generate_dev_chain(
         Path(config.apple_certs_dir), config.pass_type_identifier, config.team_identifier
     ):
@@ -52,9 +52,7 @@ def _prepare() -> None:
         log.info(
             "generated a dev Google service-account key in %s", config.google_service_account_file
         )
-    settings.cache_clear()
-    secrets.secrets.cache_clear()
-    db.bind()
+    db.bind(config)
     created = db.create_tables()
     log.info("tables ready (%d created)", len(created))
 

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from chalicelib.root import Root
 
 # Before anything imports chalicelib: the settings are read once.
 os.environ.update(
@@ -35,16 +41,14 @@ os.environ.pop("SES_ENDPOINT", None)
 
 @pytest.fixture(scope="session")
 def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from chalicelib import secrets
-    from chalicelib.config import settings
+    from chalicelib import root, secrets
     from localrun import devcerts, devkeys
 
     folder = tmp_path_factory.mktemp("secrets")
     secrets.generate(folder)
     os.environ["SECRETS_DIR"] = str(folder)
     os.environ["APPLE_CERTS_DIR"] = str(folder / "certs")
-    settings.cache_clear()
-    config = settings()
+    config = root.install(root.build()).settings
     devcerts.generate_dev_chain(
         folder / "certs", config.pass_type_identifier, config.team_identifier
     )
@@ -53,8 +57,7 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     devkeys.generate_dev_service_account(
         folder / "google.json", "https://oauth2.googleapis.com/token"
     )
-    settings.cache_clear()
-    secrets.secrets.cache_clear()
+    root.install(root.build())  # the environment as set above, secrets and keys made afresh
     return folder
 
 
@@ -65,9 +68,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     moto's SES is served beside it, the sender verified: every test that mails
     (an enrolment of an address already enrolled) sends there, never to AWS.
     """
-    from chalicelib import mail
-    from chalicelib.config import settings
-    from chalicelib.store import db
+    from chalicelib import mail, root
     from deploy.stage import Stage
     from deploy.template import tables
     from localrun.embedded_dynamodb import EmbeddedDynamoDB, EmbeddedService
@@ -78,12 +79,15 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     os.environ["DYNAMODB_ENDPOINT"] = url
     ses = EmbeddedService("sesv2")
     os.environ["SES_ENDPOINT"] = ses.start()
-    settings.cache_clear()
-    db.bind()
+    # The app's composition root, as a Lambda's cold start makes it: installed here,
+    # before any test sets a clock or a setting of its own over it.
+    import app
+
+    config = root.current().settings
+    assert app.process is root.current()
     mail.verify_sender()
     # The tables as the deploy template makes them, through CloudFormation: every
     # test then shows that the template and the code agree on names, keys and indexes.
-    config = settings()
     stage = Stage(config.stage, "wallet-loyalty", {"TABLE_PREFIX": config.table_prefix})
     cloudformation = EmbeddedService("cloudformation")
     create_stack(cloudformation.start(), "loyalty-tables", tables(stage), config.region)
@@ -121,13 +125,13 @@ class Merchant:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-def make_merchant(name: str = "Test Café") -> Merchant:
+def make_merchant(name: str = "Test Café", zone: str = "Europe/Paris") -> Merchant:
     from chalicelib import ids
     from chalicelib.domain.roles import Role
     from chalicelib.services import auth, staff
 
     suffix = ids.new_id().lower().replace("_", "").replace("-", "")[:12]
-    owner = staff.create_merchant(name, f"owner-{suffix}@example.com", "Europe/Paris")
+    owner = staff.create_merchant(name, f"owner-{suffix}@example.com", zone)
     principal = auth.principal_of(owner.staff)
     manager = staff.create_staff(
         principal, f"manager-{suffix}@example.com", "Manager", Role.manager, None
@@ -153,6 +157,54 @@ def merchant(dynamodb_url: str) -> Merchant:
 @pytest.fixture
 def other_merchant(dynamodb_url: str) -> Merchant:
     return make_merchant("Other Roasters")
+
+
+@pytest.fixture
+def new_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Root]]:
+    """Install a root built from the environment with the given variables set (None
+    unsets one): the settings and every resource made from them start afresh. The
+    root installed before comes back after the test, as the environment does."""
+    from chalicelib import root
+
+    previous = root.current()
+
+    def install(**environment: str | None) -> Root:
+        for name, value in environment.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        return root.install(root.build())
+
+    yield install
+    root.install(previous)
+
+
+@contextmanager
+def pretending(when: datetime) -> Iterator[None]:
+    """The installed root's clock at `when` inside the block (settings and resources kept)."""
+    from chalicelib import root
+
+    previous = root.current()
+    root.install(previous.with_clock(lambda: when))
+    try:
+        yield
+    finally:
+        root.install(previous)
+
+
+@pytest.fixture
+def pretend_now() -> Iterator[Callable[[datetime], None]]:
+    """Set the installed root's clock to an instant (settings and resources kept)."""
+    from chalicelib import root
+
+    previous = root.current()
+
+    def at(when: datetime) -> None:
+        root.install(previous.with_clock(lambda: when))
+
+    yield at
+    root.install(previous)
 
 
 @pytest.fixture(scope="session")

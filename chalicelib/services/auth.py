@@ -11,7 +11,6 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -22,6 +21,7 @@ from chalicelib import ids
 from chalicelib.config import settings
 from chalicelib.domain.roles import Role
 from chalicelib.errors import InvalidCredentials, NotFound, TooManyAttempts, Unauthorized
+from chalicelib.root import per_root
 from chalicelib.secrets import secrets
 from chalicelib.services import throttle
 from chalicelib.store import db
@@ -42,7 +42,7 @@ class Principal:
     location_id: str | None
 
 
-@lru_cache(maxsize=1)
+@per_root
 def _hasher() -> PasswordHasher:
     """argon2id at the library's defaults (64 MiB, 3 passes) unless the settings lower
     them: the test suite does, since it hashes hundreds of throwaway passwords."""
@@ -52,7 +52,7 @@ def _hasher() -> PasswordHasher:
     )
 
 
-@lru_cache(maxsize=1)
+@per_root
 def _dummy_hash() -> str:
     """Verified against when the email is unknown, so that timing does not tell.
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 from chalicelib import ids
 from chalicelib.config import settings
 from chalicelib.errors import Unauthorized
+from chalicelib.root import per_root
 from chalicelib.services import google_wallet
 from chalicelib.wallet.google.callbacks import CallbackRejected, RootKeys, verify_callback
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
+@per_root
 def root_keys() -> RootKeys:
     """Google's signing keys, fetched from GOOGLE_KEYS_URL and cached per process."""
     return RootKeys(settings().google_keys_url)

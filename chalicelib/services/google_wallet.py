@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -17,6 +16,7 @@ from chalicelib.config import settings
 from chalicelib.domain import barcode
 from chalicelib.domain.program import Program
 from chalicelib.errors import Unavailable
+from chalicelib.root import per_root
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services import passes
 from chalicelib.services.programs import current_program
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 NOTICES_PER_DAY = 3  # Google refuses a 4th TEXT_AND_NOTIFY message within 24 hours
 
 
-@lru_cache(maxsize=1)
+@per_root
 def client() -> WalletClient | LoggingClient:
     """The REST client; without GOOGLE_WALLET_API_URL, one that logs what it would send."""
     from google.oauth2 import service_account as service_account_credentials
@@ -57,7 +57,7 @@ def client() -> WalletClient | LoggingClient:
     return WalletClient(config.google_wallet_api_url, credentials)
 
 
-@lru_cache(maxsize=1)
+@per_root
 def service_account() -> dict[str, Any] | None:
     """The service-account key: a file locally, a Secrets Manager secret when deployed."""
     config = settings()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from chalicelib.config import settings
 from chalicelib.domain import expiry
 from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
+from chalicelib.root import per_root
 from chalicelib.secrets import read_json_secret, secrets
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import current_program
@@ -25,7 +25,7 @@ from chalicelib.wallet.apple.model import PassContent, PassIdentity, pass_conten
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
+@per_root
 def signer() -> certs.Signer:
     """The Pass Type ID certificate, key and WWDR intermediate, loaded once per process.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,10 +14,12 @@ from chalicelib.domain import pass_seconds
 from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.root import per_root
 from chalicelib.services.auth import Principal
 from chalicelib.store import db, locking, transact
 from chalicelib.store.convert import outbox_actions
 from chalicelib.store.models import JobItem, MemberItem, OutboxItem, ProgramItem
+from chalicelib.timed_cache import TimedCache
 
 
 def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
@@ -204,33 +205,32 @@ def list_programs(
 # The program cache: the one rule for reading a program.
 #
 # Programs are configuration read on every balance change, so they are cached per
-# process for _CACHE_SECONDS. Only a balance change may read `cached_program`: its
-# transaction checks the cached version, so a stale copy costs one retry, never a
-# change made under old rules. `forget_program` clears this process only, and other
-# warm processes keep their copy until it lapses: so anything that leaves the process
-# (a pass or its Last-Modified served to a phone, the web service's list of updated
-# passes, Google's class and object bodies, a fan-out) reads `current_program`, the
-# program as of the change that triggered it.
+# root (one per process) for _CACHE_SECONDS. Only a balance change may read
+# `cached_program`: its transaction checks the cached version, so a stale copy costs
+# one retry, never a change made under old rules. `forget_program` clears this process
+# only, and other warm processes keep their copy until it lapses: so anything that
+# leaves the process (a pass or its Last-Modified served to a phone, the web
+# service's list of updated passes, Google's class and object bodies, a fan-out)
+# reads `current_program`, the program as of the change that triggered it.
 _CACHE_SECONDS = 60.0
-_cache: dict[str, tuple[float, ProgramItem, Program]] = {}
+
+
+@per_root
+def _programs() -> TimedCache[str, tuple[ProgramItem, Program]]:
+    return TimedCache(_CACHE_SECONDS)
 
 
 def cached_program(program_id: str) -> tuple[ProgramItem, Program]:
     """The program, possibly up to a minute old: for a balance change's rules only."""
-    hit = _cache.get(program_id)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1], hit[2]
-    return current_program(program_id)
+    return _programs().get(program_id) or current_program(program_id)
 
 
 def current_program(program_id: str) -> tuple[ProgramItem, Program]:
     """The program as stored now (a strongly consistent read); the cache is refreshed."""
     item = load_program(program_id)
-    program = program_of(item)
-    _cache[program_id] = (time.monotonic() + _CACHE_SECONDS, item, program)
-    return item, program
+    return _programs().put(program_id, (item, program_of(item)))
 
 
 def forget_program(program_id: str) -> None:
     """Drop this process's copy (after a change made here); other processes are not told."""
-    _cache.pop(program_id, None)
+    _programs().forget(program_id)

@@ -26,15 +26,16 @@ _connection: Connection | None = None
 _bound: tuple[str | None, str, str] | None = None
 
 
-def bind(config: Settings | None = None) -> None:
-    """Point every model at `config`'s endpoint and table names; idempotent.
+def bind(config: Settings | None = None, fresh: bool = False) -> None:
+    """Point every model at `config`'s endpoint and table names; idempotent unless
+    `fresh`, which makes new clients even for the same target.
 
     pynamodb caches a connection per model on first use, so the cache is reset here.
     """
     global _connection, _bound
     config = config or settings()
     target = (config.dynamodb_endpoint, config.table_prefix, config.region)
-    if _bound == target:
+    if _bound == target and not fresh:
         return
     for model, base in _BASE_NAMES.items():
         model.Meta.host = config.dynamodb_endpoint

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.text import printable
 from chalicelib.errors import NotFound
+from chalicelib.root import per_root
 from chalicelib.services import devices, pass_tokens, program_images
 from chalicelib.web.routing import Api, Call
 
@@ -79,7 +80,7 @@ class LogBudget:
             return granted
 
 
-_log_budget = LogBudget()
+log_budget = per_root(LogBudget)
 
 
 def _pass_response(data: bytes, last_modified: str, filename: str) -> Response:
@@ -203,7 +204,7 @@ def latest_head(call: Call, pass_type: str, serial: str) -> Response:
 )
 def device_log(call: Call) -> Response:
     lines = call.body.logs
-    allowed = _log_budget.take(call.source_ip or "unknown", len(lines), time.monotonic())
+    allowed = log_budget().take(call.source_ip or "unknown", len(lines), time.monotonic())
     for line in lines[:allowed]:
         # Without control characters: a device's "\n" would forge a line of our own log.
         log.warning("wallet device log: %s", printable(line)[:LOG_LINE_CHARS])

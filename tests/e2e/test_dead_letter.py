@@ -11,7 +11,6 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -51,17 +50,16 @@ class Queue:
 
 
 @pytest.fixture
-def dead_letter_queue(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
+def dead_letter_queue(moto_url: str, new_root) -> Queue:
     """A fresh SQS queue on moto's server; delivery gives up after MAX_ATTEMPTS into it."""
     sqs = boto3.client("sqs", region_name=settings().region, endpoint_url=moto_url)
     url = sqs.create_queue(QueueName=f"outbox-dlq-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_url)
-    monkeypatch.setenv("DELIVERY_MAX_ATTEMPTS", str(MAX_ATTEMPTS))
-    settings.cache_clear()
-    yield Queue(url, sqs)
-    monkeypatch.undo()
-    settings.cache_clear()
+    new_root(
+        DEAD_LETTER_QUEUE_URL=url,
+        AWS_ENDPOINT_URL_SQS=moto_url,
+        DELIVERY_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
+    )
+    return Queue(url, sqs)
 
 
 def sweep_at(seconds: float) -> dict[str, int]:
@@ -211,10 +209,9 @@ def test_with_sqs_unreachable_a_failed_item_stays_pending_until_the_queue_takes_
 
 
 def test_without_a_queue_a_failed_item_stays_pending_and_is_logged(
-    client, merchant, apns, dead_letter_queue, monkeypatch, caplog
+    client, merchant, apns, dead_letter_queue, new_root, caplog
 ):
-    monkeypatch.delenv("DEAD_LETTER_QUEUE_URL")
-    settings.cache_clear()
+    new_root(DEAD_LETTER_QUEUE_URL=None)
     member, _ = failing_member(client, merchant, apns)
     outbox_id = f"pass#{member['member_id']}"
 

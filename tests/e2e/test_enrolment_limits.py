@@ -10,18 +10,16 @@ from tests.e2e.helpers import POINTS_CARD, create_program
 
 
 @pytest.fixture
-def limits(monkeypatch: pytest.MonkeyPatch):
+def limits(new_root):
     """Set the enrolment limits for one test (the suite turns the per-address one off)."""
-    from chalicelib.config import settings
 
     def set_limits(per_address: int = 0, per_program: int = 1000) -> None:
-        monkeypatch.setenv("ENROLMENT_LIMIT_PER_ADDRESS", str(per_address))
-        monkeypatch.setenv("ENROLMENT_LIMIT_PER_PROGRAM", str(per_program))
-        settings.cache_clear()
+        new_root(
+            ENROLMENT_LIMIT_PER_ADDRESS=str(per_address),
+            ENROLMENT_LIMIT_PER_PROGRAM=str(per_program),
+        )
 
-    yield set_limits
-    monkeypatch.undo()
-    settings.cache_clear()
+    return set_limits
 
 
 def enrol(client, program_id: str, email: str | None = None):

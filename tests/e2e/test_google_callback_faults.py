@@ -75,16 +75,13 @@ class ThrottlingDynamoDB:
 
 
 @pytest.fixture
-def throttling(dynamodb_url, monkeypatch) -> Iterator[ThrottlingDynamoDB]:
+def throttling(dynamodb_url, new_root) -> Iterator[ThrottlingDynamoDB]:
     """The whole process (the app included) on the store through the proxy."""
     proxy = ThrottlingDynamoDB(dynamodb_url)
-    monkeypatch.setenv("DYNAMODB_ENDPOINT", proxy.url)
-    settings.cache_clear()
-    db.bind()
+    before = settings()
+    db.bind(new_root(DYNAMODB_ENDPOINT=proxy.url).settings)
     yield proxy
-    monkeypatch.undo()
-    settings.cache_clear()
-    db.bind()
+    db.bind(before)
     proxy.stop()
 
 

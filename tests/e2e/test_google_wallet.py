@@ -11,9 +11,8 @@ import pytest
 from google.auth import jwt as google_jwt
 
 from chalicelib import clock
-from chalicelib.config import settings
 from chalicelib.domain import card_number
-from chalicelib.services import delivery, google_callbacks, google_wallet
+from chalicelib.services import delivery, google_wallet
 from tests.e2e.helpers import STAMP_CARD, create_program, enrol, stamp
 from tests.peers.conftest import google_peer  # noqa: F401 - the fixture
 from tests.peers.google_signing import (
@@ -29,24 +28,16 @@ ISSUER = "3388000000000000001"
 SMALL_CARD = {**STAMP_CARD, "stamps": {"required": 2, "reward": {"name": "Free coffee"}}}
 
 
-def _clear_caches() -> None:
-    settings.cache_clear()
-    google_wallet.client.cache_clear()
-    google_wallet.service_account.cache_clear()
-    google_callbacks.root_keys.cache_clear()
-
-
 @pytest.fixture
-def google(google_peer, monkeypatch):  # noqa: F811 - the imported fixture
+def google(google_peer, new_root):  # noqa: F811 - the imported fixture
     """The service pointed at the Google peer, as a deployed stage is at Google."""
-    monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_FILE", str(google_peer.service_account_file))
-    monkeypatch.setenv("GOOGLE_KEYS_URL", google_peer.keys_url)
-    _clear_caches()
+    new_root(
+        GOOGLE_WALLET_API_URL=google_peer.api_url,
+        GOOGLE_SERVICE_ACCOUNT_FILE=str(google_peer.service_account_file),
+        GOOGLE_KEYS_URL=google_peer.keys_url,
+    )
     google_wallet.client().backoff_base = 0.005  # milliseconds of backoff, not seconds
-    yield google_peer
-    monkeypatch.undo()
-    _clear_caches()
+    return google_peer
 
 
 def deliver_all() -> dict:

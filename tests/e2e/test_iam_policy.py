@@ -15,9 +15,9 @@ import json
 import threading
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,16 +28,19 @@ from chalicelib import clock, ids
 from chalicelib.config import settings
 from chalicelib.domain.program import Program
 from chalicelib.domain.roles import Role
-from chalicelib.services import auth, google_callbacks, google_wallet, members, programs
+from chalicelib.services import auth, google_wallet, members, programs
 from chalicelib.services import ledger as ledger_service
 from chalicelib.store import db
 from deploy import stage as stages
 from deploy.policy import ACCESS, INDEX_QUERIES, policy
-from tests.conftest import Merchant
+from tests.conftest import Merchant, pretending
 from tests.e2e.helpers import POINTS_CARD, STAMP_CARD, create_program, enrol, key, ledger, stamp
 from tests.e2e.ledger_helpers import card, purchase, redeem, void
 from tests.iam import allowed
 from tests.peers.conftest import google_peer  # noqa: F401 - the fixture
+
+if TYPE_CHECKING:
+    from chalicelib.root import Root
 from tests.peers.google_peer import GooglePeer
 from tests.peers.google_signing import (
     DAY_MS,
@@ -126,9 +129,7 @@ def granted() -> set[tuple[str, str]]:
 
 
 def _rebind() -> None:
-    # bind() drops the models' cached connections only when its target changes.
-    db._bound = None
-    db.bind()
+    db.bind(settings(), fresh=True)  # clients made by the session in place now
 
 
 @pytest.fixture
@@ -163,27 +164,19 @@ def recorder(base_url: str) -> Iterator[Recorder]:
 @pytest.fixture
 def google(
     google_peer: GooglePeer,  # noqa: F811 - the imported fixture
-    monkeypatch: pytest.MonkeyPatch,
+    new_root: Callable[..., Root],
 ) -> Iterator[GooglePeer]:
     """Google's Wallet API and callback signing keys at the peer, as deployed at Google."""
-
-    def clear() -> None:
-        settings.cache_clear()
-        google_wallet.client.cache_clear()
-        google_wallet.service_account.cache_clear()
-        google_callbacks.root_keys.cache_clear()
-
-    monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_FILE", str(google_peer.service_account_file))
-    monkeypatch.setenv("GOOGLE_KEYS_URL", google_peer.keys_url)
-    clear()
+    new_root(
+        GOOGLE_WALLET_API_URL=google_peer.api_url,
+        GOOGLE_SERVICE_ACCOUNT_FILE=str(google_peer.service_account_file),
+        GOOGLE_KEYS_URL=google_peer.keys_url,
+    )
     google_wallet.client().backoff_base = 0.005  # milliseconds of backoff, not seconds
     root = new_key()
     google_peer.set_root_keys(root_keys_document((root, now_ms() + DAY_MS)))
     google_peer.signing_keys = (root, new_key())
     yield google_peer
-    monkeypatch.undo()
-    clear()
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -382,7 +375,7 @@ def _at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
 
 
-def _scheduled_jobs(merchant: Merchant, monkeypatch: pytest.MonkeyPatch) -> None:
+def _scheduled_jobs(merchant: Merchant) -> None:
     """The three jobs over a member of 2061 (a year no other test pretends), each finding it."""
     from chalicelib.jobs import birthday, expiry, tiers
 
@@ -398,8 +391,7 @@ def _scheduled_jobs(merchant: Merchant, monkeypatch: pytest.MonkeyPatch) -> None
     }
     program_id = programs.create_program(owner, Program.model_validate(document)).program_id
     claims = auth.decode_token(merchant.tokens["barista"])
-    with monkeypatch.context() as patch:
-        patch.setattr(clock, "now", lambda: _at("2061-09-01"))
+    with pretending(_at("2061-09-01")):
         email = f"m-{ids.new_id().lower()}@example.com"
         member_id = members.enrol(program_id, "Ada", email, "09-17", False).member.member_id
         body = {"amount": {"amount": "150", "currency": "EUR"}}
@@ -415,9 +407,7 @@ def _scheduled_jobs(merchant: Merchant, monkeypatch: pytest.MonkeyPatch) -> None
     assert _deliver_everything(_at("2061-10-03")).get("delivered", 0) >= 1
 
 
-def _run(
-    client: httpx.Client, merchant: Merchant, google: GooglePeer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _run(client: httpx.Client, merchant: Merchant, google: GooglePeer) -> None:
     assert client.get("/v1/health").status_code == 200
     assert client.get("/v1/health/outbox", headers=merchant.auth("manager")).status_code == 200
     _operator_lambda()
@@ -430,7 +420,7 @@ def _run(
     assert _redrive(merchant, program_id, enrolment["member_id"]) == "redriven"
     assert _deliver_everything().get("delivered", 0) >= 1
     assert phone.unregister() == 200
-    _scheduled_jobs(merchant, monkeypatch)
+    _scheduled_jobs(merchant)
 
 
 # --- the checks ----------------------------------------------------------------------------
@@ -475,9 +465,8 @@ def test_every_dynamodb_call_is_allowed_and_every_grant_is_used(
     merchant: Merchant,
     google: GooglePeer,
     recorder: Recorder,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _run(client, merchant, google, monkeypatch)
+    _run(client, merchant, google)
 
     forbidden = sorted(recorder.operations & FORBIDDEN)
     refused = _refused(recorder.calls)

@@ -29,20 +29,14 @@ BIG_CARD = {**STAMP_CARD, "stamps": {"required": 50, "reward": {"name": "Coffee"
 
 
 @pytest.fixture
-def apns(tmp_path, monkeypatch):
+def apns(tmp_path, new_root):
     """A local APNs that trusts our dev root, and the service pointed at it."""
     test_pki = make_test_pki(tmp_path / "pki", settings().pass_type_identifier)
     root = Path(os.environ["APPLE_CERTS_DIR"]) / "root.pem"
     peer = ApnsPeer(replace(test_pki, ca_file=str(root)), settings().pass_type_identifier).start()
-    monkeypatch.setenv("APNS_ENDPOINT", peer.url)
-    monkeypatch.setenv("APNS_CA_FILE", test_pki.ca_file)
-    settings.cache_clear()
-    delivery.pusher.cache_clear()
+    new_root(APNS_ENDPOINT=peer.url, APNS_CA_FILE=test_pki.ca_file)
     yield peer
     delivery.pusher().close()
-    monkeypatch.undo()
-    settings.cache_clear()
-    delivery.pusher.cache_clear()
     peer.stop()
 
 

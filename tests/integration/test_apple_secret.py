@@ -23,30 +23,22 @@ def chain(tmp_path):
     return certs.load_dev_signer(tmp_path), tmp_path
 
 
-def _from_secret(monkeypatch, endpoint: str, value: dict) -> certs.Signer:
+def _from_secret(new_root, endpoint: str, value: dict | str) -> str:
+    """A root whose Apple certificate is the secret `value`; the secret's name."""
     name = f"wallet-loyalty/test/apple-{uuid.uuid4().hex}"
     boto3.client(
         "secretsmanager", region_name=settings().region, endpoint_url=endpoint
-    ).create_secret(Name=name, SecretString=json.dumps(value))
-    monkeypatch.delenv("APPLE_CERTS_DIR", raising=False)
-    monkeypatch.setenv("APPLE_SECRET_ID", name)
+    ).create_secret(Name=name, SecretString=value if isinstance(value, str) else json.dumps(value))
     # boto3 reaches the test's Secrets Manager the way it would any endpoint.
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
-    settings.cache_clear()
-    passes.signer.cache_clear()
-    try:
-        return passes.signer()
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-        passes.signer.cache_clear()
+    new_root(APPLE_CERTS_DIR=None, APPLE_SECRET_ID=name, AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint)
+    return name
 
 
-def test_the_certificate_is_read_from_pems_in_the_secret(chain, monkeypatch, secrets_manager_url):
+def test_the_certificate_is_read_from_pems_in_the_secret(chain, new_root, secrets_manager_url):
     signer, folder = chain
 
-    loaded = _from_secret(
-        monkeypatch,
+    _from_secret(
+        new_root,
         secrets_manager_url,
         {
             "certificate_pem": (folder / "pass.pem").read_text(),
@@ -54,13 +46,14 @@ def test_the_certificate_is_read_from_pems_in_the_secret(chain, monkeypatch, sec
             "wwdr_pem": (folder / "wwdr.pem").read_text(),
         },
     )
+    loaded = passes.signer()
 
     assert loaded.certificate == signer.certificate
     assert loaded.pass_type_identifier == "pass.org.example.secret"
     assert loaded.team_identifier == "SECRET1234"
 
 
-def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch, secrets_manager_url):
+def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, new_root, secrets_manager_url):
     signer, folder = chain
     p12 = pkcs12.serialize_key_and_certificates(
         b"pass",
@@ -70,8 +63,8 @@ def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch, se
         serialization.BestAvailableEncryption(b"secret"),
     )
 
-    loaded = _from_secret(
-        monkeypatch,
+    _from_secret(
+        new_root,
         secrets_manager_url,
         {
             "p12_base64": base64.b64encode(p12).decode(),
@@ -79,29 +72,19 @@ def test_the_certificate_is_read_from_a_p12_in_the_secret(chain, monkeypatch, se
             "wwdr_pem": (folder / "wwdr.pem").read_text(),
         },
     )
+    loaded = passes.signer()
 
     assert loaded.certificate == signer.certificate
     assert loaded.intermediate == signer.intermediate
 
 
 def test_a_secret_still_holding_the_templates_placeholder_says_what_to_do(
-    monkeypatch, secrets_manager_url
+    new_root, secrets_manager_url
 ):
     """CloudFormation fills a new secret with a random password until the operator acts."""
-    name = f"wallet-loyalty/test/apple-{uuid.uuid4().hex}"
-    boto3.client(
-        "secretsmanager", region_name=settings().region, endpoint_url=secrets_manager_url
-    ).create_secret(Name=name, SecretString="x8#Jq;Uv0p%Wl2!sB7rT4yN6mE9cK1aZ")
-    monkeypatch.delenv("APPLE_CERTS_DIR", raising=False)
-    monkeypatch.setenv("APPLE_SECRET_ID", name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager_url)
-    settings.cache_clear()
-    passes.signer.cache_clear()
-    try:
-        with pytest.raises(RuntimeError, match=f"secret {name} lacks wwdr_pem") as refused:
-            passes.signer()
-        assert "docs/deploy.md" in str(refused.value)
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-        passes.signer.cache_clear()
+    name = _from_secret(new_root, secrets_manager_url, "x8#Jq;Uv0p%Wl2!sB7rT4yN6mE9cK1aZ")
+
+    with pytest.raises(RuntimeError, match=f"secret {name} lacks wwdr_pem") as refused:
+        passes.signer()
+
+    assert "docs/deploy.md" in str(refused.value)

@@ -11,36 +11,25 @@ from chalicelib.config import settings
 from chalicelib.services import google_wallet
 
 
-def _clear() -> None:
-    settings.cache_clear()
-    google_wallet.client.cache_clear()
-    google_wallet.service_account.cache_clear()
-
-
 def test_the_key_is_read_from_secrets_manager_and_reaches_google(
-    google_peer, monkeypatch, secrets_manager_url
+    google_peer, new_root, secrets_manager_url
 ):
     name = f"wallet-loyalty/test/google-{uuid.uuid4().hex}"
     boto3.client(
         "secretsmanager", region_name=settings().region, endpoint_url=secrets_manager_url
     ).create_secret(Name=name, SecretString=json.dumps(google_peer.service_account_info))
-    monkeypatch.delenv("GOOGLE_SERVICE_ACCOUNT_FILE", raising=False)
-    monkeypatch.setenv("GOOGLE_SERVICE_ACCOUNT_SECRET_ID", name)
-    monkeypatch.setenv("GOOGLE_WALLET_API_URL", google_peer.api_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_manager_url)
-    _clear()
-    try:
-        info = google_wallet.service_account()
-        client = google_wallet.client()
-        client.backoff_base = 0.005
+    new_root(
+        GOOGLE_SERVICE_ACCOUNT_FILE=None,
+        GOOGLE_SERVICE_ACCOUNT_SECRET_ID=name,
+        GOOGLE_WALLET_API_URL=google_peer.api_url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER=secrets_manager_url,
+    )
 
-        client.patch_class(
-            "3388000000000000001.secretclass", {"id": "3388000000000000001.secretclass"}
-        )
-        url = google_wallet.save_url("member123")
-    finally:
-        monkeypatch.undo()
-        _clear()
+    info = google_wallet.service_account()
+    client = google_wallet.client()
+    client.backoff_base = 0.005
+    client.patch_class("3388000000000000001.secretclass", {"id": "3388000000000000001.secretclass"})
+    url = google_wallet.save_url("member123")
 
     assert info == google_peer.service_account_info
     assert "3388000000000000001.secretclass" in google_peer.classes

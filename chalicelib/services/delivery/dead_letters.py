@@ -58,7 +58,7 @@ def dead_letter(item: OutboxItem, attempts: int, error: str | None, notify: bool
         )
     except Exception:
         # Not lost: the caller keeps it pending, and the next failure tries the queue again.
-        stats["dead_letter_failed"] += 1
+        stats()["dead_letter_failed"] += 1
         log.exception("outbox %s: the dead-letter queue did not take it; kept", item.outbox_id)
         return False
     # A change made meanwhile is a new version with attempts of its own: it stays pending.
@@ -68,7 +68,7 @@ def dead_letter(item: OutboxItem, attempts: int, error: str | None, notify: bool
         log.warning(
             "outbox %s: dead-lettered but still pending; it may be sent again", item.outbox_id
         )
-    stats["dead_lettered"] += 1
+    stats()["dead_lettered"] += 1
     return True
 
 
@@ -98,7 +98,7 @@ def redrive(body: str) -> str:
         OutboxItem(message["outbox_id"]), actions, OutboxItem.outbox_id.does_not_exist()
     ):
         return "superseded"
-    stats["redriven"] += 1
+    stats()["redriven"] += 1
     return "redriven"
 
 

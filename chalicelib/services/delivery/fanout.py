@@ -47,11 +47,11 @@ def deliver_fanout(item: OutboxItem) -> str:
         (JobItem.status == "running") & same_page,
     ):
         pages.forget()
-        stats["fanout_page_raced"] += 1
+        stats()["fanout_page_raced"] += 1
         return "superseded"
     if not done:
-        stats["fanout_pages"] += 1
+        stats()["fanout_pages"] += 1
         return "more"
     item.delete()
-    stats["delivered"] += 1
+    stats()["delivered"] += 1
     return "delivered"

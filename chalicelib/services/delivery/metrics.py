@@ -6,10 +6,16 @@ from collections import Counter
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.root import per_root
 from chalicelib.store.convert import OUTBOX_SHARDS
 from chalicelib.store.models import OutboxItem
 
-stats: Counter[str] = Counter()  # per outcome, for /v1/health and the logs
+
+@per_root
+def stats() -> Counter[str]:
+    """What delivery did in this process, per outcome: for /v1/health and the logs."""
+    return Counter()
+
 
 # The backlog's count stops here: a health check or the sweeper's metric never reads
 # more of a long backlog than this (a COUNT Query still reads what it counts).
@@ -38,5 +44,5 @@ def backlog() -> dict[str, Any]:
         "pending": count,
         "pending_capped": count >= BACKLOG_COUNT_LIMIT,
         "oldest_age_seconds": age,
-        "outcomes": dict(stats),
+        "outcomes": dict(stats()),
     }

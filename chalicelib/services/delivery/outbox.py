@@ -67,9 +67,9 @@ def _attempt(item: OutboxItem) -> tuple[str, str | None]:
     if error is None:
         if not db.delete_if(item, locking.unchanged(item)):
             record_notice(item, progress.notified)  # the newer version owes no second one
-            stats["superseded"] += 1
+            stats()["superseded"] += 1
             return "superseded", None  # changed meanwhile: its newer version is pending
-        stats["delivered"] += 1
+        stats()["delivered"] += 1
         return "delivered", None
     return retry_later(item, error, progress), error
 

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from chalicelib.root import per_root
 from chalicelib.store.models import JobItem, RegistrationItem
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,17 @@ READ_AHEAD_SECONDS = 10.0  # a page read ahead longer ago than this is read agai
 
 Page = tuple[list[RegistrationItem], dict[str, Any] | None]  # registrations, LastEvaluatedKey
 
-_read_ahead_pages: dict[tuple[str, str], tuple[float, Future[Page]]] = {}
+ReadAhead = dict[tuple[str, str], tuple[float, Future[Page]]]  # (job, cursor): (started, page)
+
+
+@per_root
+def _read_ahead() -> ReadAhead:
+    return {}
 
 
 def page_at(job: JobItem, program_id: str) -> Page:
     """The page at the job's cursor: the one read ahead for it if recent, else read now."""
-    ahead = _read_ahead_pages.pop((job.job_id, job.cursor), None) if job.cursor else None
+    ahead = _read_ahead().pop((job.job_id, job.cursor), None) if job.cursor else None
     forget()  # any other is for a cursor no call is at
     if ahead is not None:
         started, future = ahead
@@ -58,10 +64,10 @@ def read_ahead(job_id: str, program_id: str, cursor: str) -> None:
             future.set_exception(exc)
 
     forget()
-    _read_ahead_pages[(job_id, cursor)] = (time.monotonic(), future)
+    _read_ahead()[(job_id, cursor)] = (time.monotonic(), future)
     threading.Thread(target=read, name="fanout-read-ahead", daemon=True).start()
 
 
 def forget() -> None:
     """Drop the page read ahead: its cursor is not the one the job goes on from."""
-    _read_ahead_pages.clear()
+    _read_ahead().clear()

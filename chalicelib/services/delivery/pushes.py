@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections import Counter
-from functools import lru_cache
 from pathlib import Path
 
 from chalicelib.config import settings
 from chalicelib.push.apns import ApnsClient, LoggingPusher, Outcome
+from chalicelib.root import per_root
 from chalicelib.services.delivery.metrics import stats
 from chalicelib.store.models import RegistrationItem
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
+@per_root
 def pusher() -> ApnsClient | LoggingPusher:
     """The APNs client (one long-lived HTTP/2 connection per process), or a logger."""
     config = settings()
@@ -87,14 +87,14 @@ def push_registrations(registrations: list[RegistrationItem]) -> tuple[str | Non
     retry: Counter[str] = Counter()
     settled: set[str] = set()
     for result in results:
-        stats[f"push_{result.outcome.name.lower()}"] += 1
+        stats()[f"push_{result.outcome.name.lower()}"] += 1
         if result.outcome not in (Outcome.CERTIFICATE, Outcome.RETRY):
             settled.add(result.token)
         if result.outcome == Outcome.UNREGISTER:
             registration = by_token.get(result.token)
             if registration is not None:
                 registration.delete()
-                stats["registration_dropped"] += 1
+                stats()["registration_dropped"] += 1
         elif result.outcome == Outcome.CERTIFICATE:
             log.error(
                 "APNs refused our certificate (403 %s): check the Pass Type ID certificate",

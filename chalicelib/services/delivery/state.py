@@ -90,5 +90,5 @@ def retry_later(item: OutboxItem, error: str | None, progress: Progress | None =
         # A newer change reset it meanwhile: it is due again anyway, all legs to redo
         # but a notice already sent.
         record_notice(item, notified)
-    stats["retried"] += 1
+    stats()["retried"] += 1
     return "retry"
