@@ -271,6 +271,11 @@ class AlreadyEnrolledOut(_Schema):
     message: str
 
 
+class CardEmailOut(_Schema):
+    status: Literal["sent"]
+    message: str
+
+
 class MemberSearch(_Schema):
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
 
@@ -360,6 +365,14 @@ class TransactionOut(_Schema):
     reward: RewardOut | None
     voids: str | None
     voided_by: str | None
+    # Added later: a replayed answer stored before them may lack them.
+    member_id: str | None = None
+    reason: str | None = Field(default=None, description="A void's reason, as the manager gave it")
+    staff_name: str | None = Field(
+        default=None,
+        description="In ledger lists: the name of the account that made it (null for the"
+        " scheduled jobs' entries)",
+    )
 
 
 class BalanceChangeOut(_Schema):

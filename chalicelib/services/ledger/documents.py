@@ -50,6 +50,8 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
         else None,
         "voids": item.voids,
         "voided_by": item.voided_by,
+        "member_id": item.member_id,
+        "reason": detail.get("reason"),
     }
     return doc
 

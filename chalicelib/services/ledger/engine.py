@@ -247,6 +247,7 @@ def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionIte
         staff_id=None if change.system else context.principal.staff_id,
         location_id=context.principal.location_id,
         voids=change.voids.transaction_id if change.voids else None,
+        reason=change.body.get("reason") if change.voids else None,
     )
 
 
