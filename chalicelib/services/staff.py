@@ -31,7 +31,7 @@ MAX_TABLET_TOKEN_SECONDS = 24 * 3600
 # every barista's password (each reset also signs the account out everywhere).
 PASSWORD_RESETS_PER_HOUR = 10
 # What an account never changes on itself (it has no route to change its own role).
-SET_BY_ANOTHER = frozenset({"location_id", "daily_stamp_cap", "daily_points_cap"})
+SET_BY_ANOTHER = frozenset({"role", "location_id", "daily_stamp_cap", "daily_points_cap"})
 
 
 @dataclass(frozen=True)
@@ -210,23 +210,28 @@ def tablet_token(
 
 
 def change_staff(principal: Principal, staff_id: str, changes: dict[str, Any]) -> StaffItem:
-    """Rename, move or cap an account this caller manages; a null cap removes it.
+    """Rename, move, re-role or cap an account this caller manages; a null cap removes it.
 
-    An account may rename itself, never move or uncap itself: that is for someone
-    above it.
+    An account may rename itself, never move, re-role or uncap itself: that is for
+    someone above it. The new role must be one the caller manages too (a manager
+    makes baristas only); the account's tokens then act with the new role at once.
     """
     staff = _managed(principal, staff_id)
     own = staff.staff_id == principal.staff_id
     if own and changes.keys() & SET_BY_ANOTHER:
         raise Forbidden("Your own location and daily caps are set by someone above you.")
+    if changes.get("role") is not None and not may_manage(
+        principal.role, Role.parse(changes["role"])
+    ):
+        raise Forbidden(f"A {principal.role.name} cannot make {changes['role']} accounts.")
     actions = []
-    for field in ("name", "location_id", "daily_stamp_cap", "daily_points_cap"):
+    for field in ("name", "role", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:
             continue
         attribute = getattr(StaffItem, field)
         value = changes[field]
-        if value is None and field == "name":
-            continue  # a name cannot be removed, only changed
+        if value is None and field in ("name", "role"):
+            continue  # a name or a role cannot be removed, only changed
         actions.append(attribute.remove() if value is None else attribute.set(value))
         setattr(staff, field, value)
     # Deleted meanwhile: the condition refuses it. A store that did not answer is no refusal.

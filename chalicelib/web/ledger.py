@@ -139,10 +139,7 @@ def list_transactions(call: Call, member_id: str) -> dict[str, Any]:
 def _with_names(call: Call, items: list[Any]) -> list[dict[str, Any]]:
     """The ledger's documents with the name of the account that made each."""
     names = staff.staff_names(call.me, {item.staff_id for item in items if item.staff_id})
-    return [
-        {**ledger.transaction_doc(item), "staff_name": names.get(item.staff_id or "")}
-        for item in items
-    ]
+    return [ledger.transaction_doc(item, names.get(item.staff_id or "")) for item in items]
 
 
 @api.route(

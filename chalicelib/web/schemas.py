@@ -84,9 +84,10 @@ class StaffIn(_In):
 
 
 class StaffPatch(_In):
-    """Change an account's name, location or daily caps (null removes a cap)."""
+    """Change an account's name, role, location or daily caps (null removes a cap)."""
 
     name: Name | None = None
+    role: RoleName | None = None
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
     daily_points_cap: int | None = Field(default=None, ge=1, le=10_000_000)

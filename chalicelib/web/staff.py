@@ -109,7 +109,7 @@ def issue_token(call: Call, staff_id: str) -> dict[str, Any]:
 @api.route(
     "/v1/staff/{staff_id}",
     "PATCH",
-    summary="Change a staff account's name, location or daily caps",
+    summary="Change a staff account's name, role, location or daily caps",
     role=Role.manager,
     body=StaffPatch,
     response=StaffOut,

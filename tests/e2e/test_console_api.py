@@ -234,3 +234,41 @@ def test_an_accounts_actions_are_for_managers_of_the_same_merchant(
 
     assert by_barista.status_code == 403
     assert by_other.status_code == 404
+
+
+# --- PATCH /v1/staff/{id} role -----------------------------------------------------------------
+
+
+def test_an_owner_makes_a_barista_a_manager_and_their_token_acts_as_one_at_once(client, merchant):
+    barista = new_barista(client, merchant)
+    assert client.get("/v1/staff", headers=barista["headers"]).status_code == 403
+
+    promoted = client.patch(
+        f"/v1/staff/{barista['staff_id']}", json={"role": "manager"}, headers=merchant.auth("owner")
+    )
+
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.json()["role"] == "manager"
+    assert client.get("/v1/staff", headers=barista["headers"]).status_code == 200
+
+
+def test_a_manager_cannot_promote_a_barista_nor_change_their_own_role(client, merchant):
+    manager = merchant.auth("manager")
+
+    promote = client.patch(
+        f"/v1/staff/{merchant.staff_ids['barista']}", json={"role": "manager"}, headers=manager
+    )
+    own = client.patch(
+        f"/v1/staff/{merchant.staff_ids['manager']}", json={"role": "barista"}, headers=manager
+    )
+    nobody = client.patch(
+        f"/v1/staff/{merchant.staff_ids['barista']}", json={"role": "chef"}, headers=manager
+    )
+
+    assert promote.status_code == 403
+    assert own.status_code == 403
+    assert nobody.status_code in (400, 422)
+    listed = client.get("/v1/staff", params={"limit": 100}, headers=manager).json()["items"]
+    roles = {s["staff_id"]: s["role"] for s in listed}
+    assert roles[merchant.staff_ids["barista"]] == "barista"
+    assert roles[merchant.staff_ids["manager"]] == "manager"

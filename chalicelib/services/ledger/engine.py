@@ -156,7 +156,14 @@ def apply(claims: dict[str, Any], change: Change) -> Receipt:
         entry = _entry(change, context, outcome)
         after = _after(member, outcome, context)
         receipt = Receipt(
-            200, change_doc(after, entry, outcome.rewards_unlocked, context.moment.now)
+            200,
+            change_doc(
+                after,
+                entry,
+                outcome.rewards_unlocked,
+                context.moment.now,
+                staff_name=staff.name if staff is not None else None,
+            ),
         )
         try:
             transact.write(

@@ -18,6 +18,7 @@ from chalicelib.services.ledger.documents import change_doc
 from chalicelib.services.ledger.engine import Change, Context, VoidedMeanwhile, apply
 from chalicelib.services.ledger.idempotency import Receipt
 from chalicelib.services.members import load_member
+from chalicelib.services.staff import staff_names
 from chalicelib.store import db
 from chalicelib.store.convert import reward_from_json
 from chalicelib.store.models import MemberItem, StaffItem, TransactionItem
@@ -108,7 +109,10 @@ def void_transaction(
         # unless the member was erased since.
         void_entry = find_transaction(claims["mid"], original.voided_by)
         member = load_member(principal, original.member_id)
-        return Receipt(200, change_doc(member, void_entry, ()))
+        names = staff_names(principal, {void_entry.staff_id or ""})
+        return Receipt(
+            200, change_doc(member, void_entry, (), staff_name=names.get(void_entry.staff_id or ""))
+        )
 
     def rule(c: Context) -> Outcome:
         return ledger.void(c.card, c.program, _original(original), c.moment)
