@@ -337,7 +337,8 @@ class RedemptionIn(_In):
 
 class VoidIn(_In):
     idempotency_key: IdempotencyKey | None = None
-    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    # Shown to people in the console and its CSV: a name's rules (no control characters).
+    reason: Annotated[str, name_rules(max_length=200), CHECKED_NAME] | None = None
 
 
 class GivenOut(_Schema):

@@ -235,3 +235,50 @@ def test_members_staff_and_stats_fit_a_390_px_phone(
     no_horizontal_scroll(page)
     screenshot(page, "console-phone")
     check_accessibility(page, axe_source, "console-phone")
+
+
+def tab_to(page, label_start: str, limit: int = 80) -> None:
+    """Press Tab until the focused control's name starts with `label_start`."""
+    script = (
+        "(document.activeElement.getAttribute('aria-label')"
+        " || document.activeElement.textContent).trim()"
+    )
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(script).startswith(label_start):
+            return
+    raise AssertionError(f"no control named {label_start!r} within {limit} tabs")
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_a_member_is_found_and_a_stamp_voided_with_the_keyboard_alone(
+    page, base_url: str, owner: Merchant
+) -> None:
+    program = create_program(base_url, owner.tokens["owner"])
+    address = f"keys-{uuid.uuid4().hex[:8]}@example.com"
+    member = enrol(base_url, program["program_id"], address, name="Kay Board")
+    stamp(base_url, owner.tokens["barista"], member["member_id"], 2)
+    sign_in(page, owner)
+
+    tab_to(page, "Search")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(address)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Kay Board").wait_for()
+    tab_to(page, "Erase Kay Board")
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog").wait_for()
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")
+    tab_to(page, "Void Stamps")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Wrong card")
+    page.keyboard.press("Enter")
+
+    page.locator("#member-ledger").get_by_text("Voided: Wrong card").wait_for()
+    assert (
+        httpx.get(
+            f"{base_url}/v1/members/{member['member_id']}", headers=owner.auth("owner"), timeout=30
+        ).json()["balances"]["stamps"]
+        == 1
+    )

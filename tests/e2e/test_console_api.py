@@ -272,3 +272,18 @@ def test_a_manager_cannot_promote_a_barista_nor_change_their_own_role(client, me
     roles = {s["staff_id"]: s["role"] for s in listed}
     assert roles[merchant.staff_ids["barista"]] == "barista"
     assert roles[merchant.staff_ids["manager"]] == "manager"
+
+
+def test_a_void_reason_with_control_characters_is_refused_and_nothing_is_voided(client, merchant):
+    program = create_program(client, merchant)
+    member_id = enrol(client, program["program_id"])["member_id"]
+    mistake = stamp(client, merchant, member_id, 1).json()["transaction"]["transaction_id"]
+
+    refused = client.post(
+        f"/v1/transactions/{mistake}/void",
+        json={"reason": "oops\u202e", "idempotency_key": key()},
+        headers=merchant.auth("manager"),
+    )
+
+    assert refused.status_code == 422
+    assert not any(e["voided"] for e in ledger(client, merchant, member_id))
