@@ -282,3 +282,32 @@ def test_a_member_is_found_and_a_stamp_voided_with_the_keyboard_alone(
         ).json()["balances"]["stamps"]
         == 1
     )
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_an_address_in_two_programs_lists_both_and_a_manager_cannot_erase(
+    page, base_url: str, owner: Merchant
+) -> None:
+    coffee = create_program(base_url, owner.tokens["owner"])
+    tea = create_program(
+        base_url,
+        owner.tokens["owner"],
+        {
+            "name": "Tea card",
+            "kind": "stamps",
+            "stamps": {"required": 5, "reward": {"name": "Tea"}},
+        },
+    )
+    address = f"both-{uuid.uuid4().hex[:8]}@example.com"
+    enrol(base_url, coffee["program_id"], address, name="Bo Th")
+    enrol(base_url, tea["program_id"], address, name="Bo Th")
+    sign_in(page, owner, "manager")
+
+    search(page, address.upper())
+    page.get_by_text("2 members, one per program").wait_for()
+    page.get_by_role("button", name="Open Bo Th in Tea card").click()
+
+    facts = page.locator("#member-facts")
+    facts.get_by_text("Tea card").wait_for()
+    assert page.get_by_role("button", name="Erase Bo Th").count() == 0
+    assert page.get_by_role("button", name="Email the card to Bo Th").is_visible()

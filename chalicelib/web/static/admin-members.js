@@ -23,7 +23,7 @@ export function setup(context) {
 }
 
 // ---- words ---------------------------------------------------------------------------
-const TYPES = { stamp: "Stamps", purchase: "Purchase", redemption: "Redemption", void: "Void", welcome: "Welcome gift",
+export const TYPES = { stamp: "Stamps", purchase: "Purchase", redemption: "Redemption", void: "Void", welcome: "Welcome gift",
   birthday: "Birthday treat", expiry: "Expiry", adjustment: "Adjustment" };
 const plural = (n, word) => `${n} ${word}${Math.abs(n) === 1 ? "" : "s"}`;
 const signed = (n, word) => `${n > 0 ? "+" : ""}${plural(n, word)}`;
@@ -207,7 +207,7 @@ async function erase() {
 }
 
 // ---- CSV exports ------------------------------------------------------------------------
-export async function exportMembers(program, status) {
+export async function exportMembers(program, status = $("programs-status")) {
   status.textContent = "";
   try {
     const rows = await allPages(ctx.call, `/v1/programs/${encodeURIComponent(program.program_id)}/members`, status);

@@ -2,7 +2,7 @@
 // reset a password, revoke) and today's unusual stamping, with each account's actions.
 import { el, errorText } from "/static/api.js";
 import { ask } from "/static/admin-dialog.js";
-import { entryWords, openMemberById, when } from "/static/admin-members.js";
+import { TYPES, entryWords, openMemberById, when } from "/static/admin-members.js";
 
 const $ = (id) => document.getElementById(id);
 let ctx = null; // { call, me } from the shell
@@ -150,7 +150,7 @@ async function loadActions(first) {
   actionsCursor = result.data.next_cursor;
   $("staff-actions-more").classList.toggle("hidden", !actionsCursor);
   $("staff-actions-list").append(...result.data.items.map((t) => el("li", { class: t.voided ? "voided" : null },
-    el("div", { class: "what" }, el("strong", {}, t.type), " ", entryWords(t), t.voided ? el("span", { class: "badge" }, "Voided") : null),
+    el("div", { class: "what" }, el("strong", {}, TYPES[t.type] ?? t.type), " ", entryWords(t), t.voided ? el("span", { class: "badge" }, "Voided") : null),
     el("div", { class: "note" }, `${when(t.created_at)}${t.location_id ? ` at ${t.location_id}` : ""}`),
     t.member_id ? el("button", { type: "button", class: "secondary", "aria-label": `Open member (${t.type}, ${when(t.created_at)})`,
       onclick: () => openMemberById(t.member_id) }, "Open member") : null)));

@@ -51,7 +51,7 @@ async function loadPrograms() {
     el("a", { href: `/join/${p.program_id}/poster.png` }, "Poster"),
     el("button", { type: "button", class: "secondary", "aria-label": `Edit ${p.name}`, onclick: () => openProgram(p) }, "Edit"),
     el("button", { type: "button", class: "secondary", "aria-label": `Stats of ${p.name}`, onclick: () => stats.show(p) }, "Stats"),
-    el("button", { type: "button", class: "secondary", "aria-label": `Members CSV of ${p.name}`, onclick: () => members.exportMembers(p, $("programs-status")) }, "Members CSV"))));
+    el("button", { type: "button", class: "secondary", "aria-label": `Members CSV of ${p.name}`, onclick: () => members.exportMembers(p) }, "Members CSV"))));
 }
 
 function openProgram(program) {
