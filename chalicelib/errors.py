@@ -73,6 +73,10 @@ class RewardAlreadyRedeemed(Conflict):
     code = "reward_already_redeemed"
 
 
+class NoEmail(Conflict):
+    code = "no_email"
+
+
 class PayloadTooLarge(LoyaltyError):
     http_status, code = 413, "payload_too_large"
 
@@ -119,6 +123,14 @@ class TooManyMisses(TooManyRequests):
 
 class TooManyEnrolments(TooManyRequests):
     code = "too_many_enrolments"
+
+
+class TooManyCardEmails(TooManyRequests):
+    code = "too_many_card_emails"
+
+
+class TooManyPasswordResets(TooManyRequests):
+    code = "too_many_password_resets"
 
 
 class Unavailable(LoyaltyError):

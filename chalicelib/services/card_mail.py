@@ -12,6 +12,7 @@ import hashlib
 
 from chalicelib import mail
 from chalicelib.domain.emails import canonical_email
+from chalicelib.errors import NoEmail, TooManyCardEmails
 from chalicelib.services import google_wallet, pass_tokens, throttle
 from chalicelib.services.programs import load_program, program_of
 from chalicelib.store import db
@@ -36,13 +37,7 @@ def send_card(member: MemberItem) -> bool:
         return False
     if not throttle.try_take(mail_limits(member.program_id, canonical_email(member.email))):
         return False
-    item = load_program(member.program_id)
-    name = program_of(item).name
-    merchant = db.fetch(MerchantItem, item.merchant_id)
-    where = f"{name} at {merchant.name}" if merchant else name
-    links = [f"Add to Apple Wallet: {pass_tokens.download_url(member.member_id)}"]
-    if google := google_wallet.save_url(member.member_id):
-        links.append(f"Save to Google Wallet: {google}")
+    where, links = _card(member)
     text = "\n".join(
         [
             f"Hello {member.name},",
@@ -57,3 +52,39 @@ def send_card(member: MemberItem) -> bool:
     )
     mail.send(member.email, f"Your card for {where}", text)
     return True
+
+
+def resend_card(member: MemberItem) -> None:
+    """Staff send a member their card again (a lost phone, a deleted pass), within the
+    same daily limits as the enrolment's resend. Raises NoEmail for a member without
+    an address and TooManyCardEmails past a limit."""
+    if member.email is None:
+        raise NoEmail("This member has no email address to send the card to.")
+    throttle.take(
+        mail_limits(member.program_id, canonical_email(member.email)),
+        TooManyCardEmails,
+        "The card was already sent to this address the most times a day allows: try tomorrow.",
+    )
+    where, links = _card(member)
+    text = "\n".join(
+        [
+            f"Hello {member.name},",
+            "",
+            f"Here is your card for {where}, as asked at the counter:",
+            "",
+            *links,
+        ]
+    )
+    mail.send(member.email, f"Your card for {where}", text)
+
+
+def _card(member: MemberItem) -> tuple[str, list[str]]:
+    """Where the card is from ("Coffee card at Blue Bean"), and its wallet links."""
+    item = load_program(member.program_id)
+    name = program_of(item).name
+    merchant = db.fetch(MerchantItem, item.merchant_id)
+    where = f"{name} at {merchant.name}" if merchant else name
+    links = [f"Add to Apple Wallet: {pass_tokens.download_url(member.member_id)}"]
+    if google := google_wallet.save_url(member.member_id):
+        links.append(f"Save to Google Wallet: {google}")
+    return where, links

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pynamodb.expressions.update import Action
+
 from chalicelib import clock, ids
 from chalicelib.domain.roles import Role, may_manage
-from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound
+from chalicelib.errors import AlreadyExists, Forbidden, Invalid, NotFound, TooManyPasswordResets
+from chalicelib.services import throttle
 from chalicelib.services.auth import (
     Principal,
     hash_password,
@@ -24,8 +27,11 @@ from chalicelib.store import db, transact
 from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
 
 MAX_TABLET_TOKEN_SECONDS = 24 * 3600
+# Resets one caller may make per hour: a stolen manager token must not churn through
+# every barista's password (each reset also signs the account out everywhere).
+PASSWORD_RESETS_PER_HOUR = 10
 # What an account never changes on itself (it has no route to change its own role).
-SET_BY_ANOTHER = frozenset({"location_id", "daily_stamp_cap", "daily_points_cap"})
+SET_BY_ANOTHER = frozenset({"role", "location_id", "daily_stamp_cap", "daily_points_cap"})
 
 
 @dataclass(frozen=True)
@@ -204,26 +210,74 @@ def tablet_token(
 
 
 def change_staff(principal: Principal, staff_id: str, changes: dict[str, Any]) -> StaffItem:
-    """Rename, move or cap an account this caller manages; a null cap removes it.
+    """Rename, move, re-role or cap an account this caller manages; a null cap removes it.
 
-    An account may rename itself, never move or uncap itself: that is for someone
-    above it.
+    An account may rename itself, never move, re-role or uncap itself: that is for
+    someone above it. The new role must be one the caller manages too (a manager
+    makes baristas only); the account's tokens then act with the new role at once.
     """
     staff = _managed(principal, staff_id)
     own = staff.staff_id == principal.staff_id
     if own and changes.keys() & SET_BY_ANOTHER:
         raise Forbidden("Your own location and daily caps are set by someone above you.")
+    if changes.get("role") is not None and not may_manage(
+        principal.role, Role.parse(changes["role"])
+    ):
+        raise Forbidden(f"A {principal.role.name} cannot make {changes['role']} accounts.")
     actions = []
-    for field in ("name", "location_id", "daily_stamp_cap", "daily_points_cap"):
+    for field in ("name", "role", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:
             continue
         attribute = getattr(StaffItem, field)
         value = changes[field]
-        if value is None and field == "name":
-            continue  # a name cannot be removed, only changed
+        if value is None and field in ("name", "role"):
+            continue  # a name or a role cannot be removed, only changed
         actions.append(attribute.remove() if value is None else attribute.set(value))
         setattr(staff, field, value)
     # Deleted meanwhile: the condition refuses it. A store that did not answer is no refusal.
     if actions and not db.update_if(staff, actions, StaffItem.status == "active"):
         raise NotFound("No such staff account.")
     return staff
+
+
+def reset_password(principal: Principal, claims: dict[str, Any], staff_id: str) -> NewAccount:
+    """A new one-time password for an account below the caller (an owner: any other).
+
+    The account's tokens are revoked with it: a reset is asked for when a password
+    leaked or a device stayed signed in, and either way the old sessions must end.
+    Never for one's own account (a stolen token would then buy a password that
+    outlives it), nor from a token another account issued (a tablet). Raises
+    TooManyPasswordResets past PASSWORD_RESETS_PER_HOUR per caller.
+    """
+    if issued_by_another(claims):
+        raise Forbidden("A token issued by another account cannot reset passwords: sign in.")
+    staff = _managed(principal, staff_id)
+    if staff.staff_id == principal.staff_id:
+        raise Forbidden("Your own password is reset by someone above you.")
+    throttle.take(
+        [
+            throttle.Limit(
+                f"password-reset#{principal.staff_id}", PASSWORD_RESETS_PER_HOUR, throttle.HOUR
+            )
+        ],
+        TooManyPasswordResets,
+        "Too many password resets this hour: wait and try again.",
+    )
+    password = new_password()
+    actions: list[Action] = [
+        StaffItem.password_hash.set(hash_password(password)),
+        # +1: a token issued in this very second is revoked too.
+        StaffItem.tokens_valid_after.set(int(time.time()) + 1),
+    ]
+    # Closed meanwhile: the condition refuses it.
+    if not db.update_if(staff, actions, StaffItem.status == "active"):
+        raise NotFound("No such staff account.")
+    return NewAccount(staff=staff, password=password)
+
+
+def staff_names(principal: Principal, staff_ids: set[str]) -> dict[str, str]:
+    """The names of the caller's merchant's accounts among `staff_ids`, closed ones too
+    (a ledger entry outlives its account); another merchant's are left out."""
+    wanted = sorted(i for i in staff_ids if i)
+    found = StaffItem.batch_get(wanted) if wanted else []
+    return {s.staff_id: s.name for s in found if s.merchant_id == principal.merchant_id}

@@ -58,9 +58,11 @@ def entry_item(
     staff_id: str | None = None,
     location_id: str | None = None,
     voids: str | None = None,
+    reason: str | None = None,
 ) -> TransactionItem:
-    """The ledger entry for an outcome; it keeps what a later void needs."""
+    """The ledger entry for an outcome; it keeps what a later void needs (and a void's reason)."""
     spent = outcome.reward_spent
+    said = {"reason": reason} if reason else {}
     return TransactionItem(
         member.member_id,
         f"{moment.iso}#{transaction_id}",
@@ -87,6 +89,7 @@ def entry_item(
                 "points_added": outcome.points_added,
                 "breakdown": [asdict(part) for part in given_of(outcome)],
                 "stats": stats,
+                **said,
             }
         ),
     )

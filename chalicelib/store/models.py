@@ -279,6 +279,21 @@ class TransactionsById(GlobalSecondaryIndex["TransactionItem"]):
     transaction_id = UnicodeAttribute(hash_key=True)
 
 
+class TransactionsByStaff(GlobalSecondaryIndex["TransactionItem"]):
+    """GET /v1/staff/{id}/transactions: what an account did, newest first (the alerts' link).
+
+    Sparse: a scheduled job's entries have no `staff_id` and are not in it. Keys only:
+    a page is read back with one BatchGetItem.
+    """
+
+    class Meta:
+        index_name = "by_staff"
+        projection = KeysOnlyProjection()
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 class TransactionItem(Model):
     """One ledger entry. The member's balances always equal the sum of these deltas."""
 
@@ -308,6 +323,7 @@ class TransactionItem(Model):
     reward_spent = UnicodeAttribute(null=True)
     detail = UnicodeAttribute(default="{}")
     by_id = TransactionsById()
+    by_staff = TransactionsByStaff()
 
 
 class IdempotencyItem(Model):

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.domain.roles import Role
 from chalicelib.errors import Invalid
-from chalicelib.services import ledger, members, reports
+from chalicelib.services import ledger, members, reports, staff
 from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
@@ -133,10 +133,30 @@ def list_transactions(call: Call, member_id: str) -> dict[str, Any]:
     items, last = ledger.transactions(
         member, call.query.limit, cursor.decode(call.query.cursor, scope)
     )
-    return {
-        "items": [ledger.transaction_doc(item) for item in items],
-        "next_cursor": cursor.encode(last, scope),
-    }
+    return {"items": _with_names(call, items), "next_cursor": cursor.encode(last, scope)}
+
+
+def _with_names(call: Call, items: list[Any]) -> list[dict[str, Any]]:
+    """The ledger's documents with the name of the account that made each."""
+    names = staff.staff_names(call.me, {item.staff_id for item in items if item.staff_id})
+    return [ledger.transaction_doc(item, names.get(item.staff_id or "")) for item in items]
+
+
+@api.route(
+    "/v1/staff/{staff_id}/transactions",
+    "GET",
+    summary="What a staff account did, newest first (a closed account's too)",
+    role=Role.manager,
+    query=ListQuery,
+    response=TransactionList,
+    errors=(404,),
+)
+def list_staff_transactions(call: Call, staff_id: str) -> dict[str, Any]:
+    scope = f"staff-ledger:{staff_id}"
+    items, last = ledger.staff_transactions(
+        call.me, staff_id, call.query.limit, cursor.decode(call.query.cursor, scope)
+    )
+    return {"items": _with_names(call, items), "next_cursor": cursor.encode(last, scope)}
 
 
 @api.route(

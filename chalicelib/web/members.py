@@ -10,6 +10,7 @@ from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call, json_response
 from chalicelib.web.schemas import (
     AlreadyEnrolledOut,
+    CardEmailOut,
     EnrolmentIn,
     EnrolmentOut,
     ListQuery,
@@ -128,3 +129,16 @@ def list_program_members(call: Call, program_id: str) -> dict[str, Any]:
         "items": [members.member_row(m) for m in items],
         "next_cursor": cursor.encode(last, scope),
     }
+
+
+@api.route(
+    "/v1/members/{member_id}/card-email",
+    "POST",
+    summary="Email the member their card (both wallet links) again, to their own address",
+    role=Role.barista,
+    response=CardEmailOut,
+    errors=(404, 409, 429),
+)
+def resend_card(call: Call, member_id: str) -> dict[str, Any]:
+    card_mail.resend_card(members.load_member(call.me, member_id))
+    return {"status": "sent", "message": "The card was emailed to the member's address."}

@@ -84,9 +84,10 @@ class StaffIn(_In):
 
 
 class StaffPatch(_In):
-    """Change an account's name, location or daily caps (null removes a cap)."""
+    """Change an account's name, role, location or daily caps (null removes a cap)."""
 
     name: Name | None = None
+    role: RoleName | None = None
     location_id: LocationId | None = None
     daily_stamp_cap: int | None = Field(default=None, ge=1, le=10_000)
     daily_points_cap: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -271,6 +272,11 @@ class AlreadyEnrolledOut(_Schema):
     message: str
 
 
+class CardEmailOut(_Schema):
+    status: Literal["sent"]
+    message: str
+
+
 class MemberSearch(_Schema):
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
 
@@ -331,7 +337,8 @@ class RedemptionIn(_In):
 
 class VoidIn(_In):
     idempotency_key: IdempotencyKey | None = None
-    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    # Shown to people in the console and its CSV: a name's rules (no control characters).
+    reason: Annotated[str, name_rules(max_length=200), CHECKED_NAME] | None = None
 
 
 class GivenOut(_Schema):
@@ -360,6 +367,14 @@ class TransactionOut(_Schema):
     reward: RewardOut | None
     voids: str | None
     voided_by: str | None
+    # Added later: a replayed answer stored before them may lack them.
+    member_id: str | None = None
+    reason: str | None = Field(default=None, description="A void's reason, as the manager gave it")
+    staff_name: str | None = Field(
+        default=None,
+        description="In ledger lists: the name of the account that made it (null for the"
+        " scheduled jobs' entries)",
+    )
 
 
 class BalanceChangeOut(_Schema):

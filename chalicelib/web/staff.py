@@ -109,7 +109,7 @@ def issue_token(call: Call, staff_id: str) -> dict[str, Any]:
 @api.route(
     "/v1/staff/{staff_id}",
     "PATCH",
-    summary="Change a staff account's name, location or daily caps",
+    summary="Change a staff account's name, role, location or daily caps",
     role=Role.manager,
     body=StaffPatch,
     response=StaffOut,
@@ -118,3 +118,16 @@ def issue_token(call: Call, staff_id: str) -> dict[str, Any]:
 def change_staff(call: Call, staff_id: str) -> dict[str, Any]:
     changes = call.body.model_dump(exclude_unset=True)
     return staff_out(staff.change_staff(call.me, staff_id, changes))
+
+
+@api.route(
+    "/v1/staff/{staff_id}/password",
+    "POST",
+    summary="Reset an account's password: a one-time password, shown once; its tokens revoked",
+    role=Role.manager,
+    response=StaffCreated,
+    errors=(403, 404, 429),
+)
+def reset_password(call: Call, staff_id: str) -> dict[str, Any]:
+    account = staff.reset_password(call.me, call.claims, staff_id)
+    return {**staff_out(account.staff), "password": account.password}

@@ -211,6 +211,8 @@ def _staff_and_sign_in(client: httpx.Client, merchant: Merchant) -> None:
     good = client.post("/v1/auth/login", json={"email": email, "password": password})
     bad = client.post("/v1/auth/login", json={"email": email, "password": "x" + password})
     assert (good.status_code, bad.status_code) == (200, 401)
+    reset = client.post(f"/v1/staff/{staff_id}/password", headers=owner)
+    assert reset.status_code == 200, reset.text
     assert client.delete(f"/v1/staff/{staff_id}", headers=owner).status_code == 204
 
 
@@ -308,6 +310,8 @@ def _points_and_erasure(client: httpx.Client, merchant: Merchant) -> None:
     program = create_program(client, merchant, POINTS_CARD)
     member_id = enrol(client, program["program_id"])["member_id"]
     assert purchase(client, merchant, member_id, "80.00").status_code == 200
+    resent = client.post(f"/v1/members/{member_id}/card-email", headers=merchant.auth("barista"))
+    assert resent.status_code == 200, resent.text
     spent = redeem(client, merchant, member_id, catalog_item_id="espresso")
     assert spent.status_code == 200, spent.text
     erased = client.delete(f"/v1/members/{member_id}", headers=merchant.auth("owner"))
@@ -328,6 +332,9 @@ def _reports(client: httpx.Client, merchant: Merchant, program_id: str) -> None:
     alerts = client.get("/v1/alerts", headers=manager)
     assert alerts.status_code == 200, alerts.text
     assert merchant.staff_ids["barista"] in {a["staff_id"] for a in alerts.json()["items"]}
+    barista = merchant.staff_ids["barista"]
+    actions = client.get(f"/v1/staff/{barista}/transactions", headers=manager)
+    assert len(actions.json()["items"]) >= 2, actions.text
 
 
 def _google_callbacks(client: httpx.Client, google: GooglePeer, member_id: str) -> None:

@@ -16,6 +16,7 @@ from chalicelib.services.ledger.operations import (
     find_transaction,
     record_purchase,
     redeem,
+    staff_transactions,
     transactions,
     void_transaction,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "record_purchase",
     "redeem",
     "reward_doc",
+    "staff_transactions",
     "system_claims",
     "transaction_doc",
     "transactions",

@@ -24,8 +24,8 @@ def reward_doc(reward: Reward) -> dict[str, Any]:
     return {"reward_id": reward.reward_id, "name": reward.name, "expires_at": reward.expires_at}
 
 
-def transaction_doc(item: TransactionItem) -> dict[str, Any]:
-    """API.md's transaction document."""
+def transaction_doc(item: TransactionItem, staff_name: str | None = None) -> dict[str, Any]:
+    """API.md's transaction document; `staff_name` is the name of the account that made it."""
     detail = json.loads(item.detail or "{}")
     stamps_added, points_added = _issued(detail)
     doc: dict[str, Any] = {
@@ -50,6 +50,9 @@ def transaction_doc(item: TransactionItem) -> dict[str, Any]:
         else None,
         "voids": item.voids,
         "voided_by": item.voided_by,
+        "member_id": item.member_id,
+        "reason": detail.get("reason"),
+        "staff_name": staff_name,
     }
     return doc
 
@@ -69,10 +72,11 @@ def change_doc(
     entry: TransactionItem,
     rewards_unlocked: tuple[Reward, ...] | list[Reward],
     now: datetime | None = None,
+    staff_name: str | None = None,
 ) -> dict[str, Any]:
     """A balance change's answer: the member after it, its ledger entry, what it unlocked."""
     return {
         "member": member_view(member, now),
-        "transaction": transaction_doc(entry),
+        "transaction": transaction_doc(entry, staff_name),
         "rewards_unlocked": [reward_doc(r) for r in rewards_unlocked],
     }

@@ -156,7 +156,14 @@ def apply(claims: dict[str, Any], change: Change) -> Receipt:
         entry = _entry(change, context, outcome)
         after = _after(member, outcome, context)
         receipt = Receipt(
-            200, change_doc(after, entry, outcome.rewards_unlocked, context.moment.now)
+            200,
+            change_doc(
+                after,
+                entry,
+                outcome.rewards_unlocked,
+                context.moment.now,
+                staff_name=staff.name if staff is not None else None,
+            ),
         )
         try:
             transact.write(
@@ -247,6 +254,7 @@ def _entry(change: Change, context: Context, outcome: Outcome) -> TransactionIte
         staff_id=None if change.system else context.principal.staff_id,
         location_id=context.principal.location_id,
         voids=change.voids.transaction_id if change.voids else None,
+        reason=change.body.get("reason") if change.voids else None,
     )
 
 

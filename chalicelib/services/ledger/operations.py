@@ -18,8 +18,10 @@ from chalicelib.services.ledger.documents import change_doc
 from chalicelib.services.ledger.engine import Change, Context, VoidedMeanwhile, apply
 from chalicelib.services.ledger.idempotency import Receipt
 from chalicelib.services.members import load_member
+from chalicelib.services.staff import staff_names
+from chalicelib.store import db
 from chalicelib.store.convert import reward_from_json
-from chalicelib.store.models import MemberItem, TransactionItem
+from chalicelib.store.models import MemberItem, StaffItem, TransactionItem
 
 
 def add_stamps(
@@ -107,7 +109,10 @@ def void_transaction(
         # unless the member was erased since.
         void_entry = find_transaction(claims["mid"], original.voided_by)
         member = load_member(principal, original.member_id)
-        return Receipt(200, change_doc(member, void_entry, ()))
+        names = staff_names(principal, {void_entry.staff_id or ""})
+        return Receipt(
+            200, change_doc(member, void_entry, (), staff_name=names.get(void_entry.staff_id or ""))
+        )
 
     def rule(c: Context) -> Outcome:
         return ledger.void(c.card, c.program, _original(original), c.moment)
@@ -142,3 +147,25 @@ def transactions(
         member.member_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
     )
     return list(page), page.last_evaluated_key
+
+
+def staff_transactions(
+    principal: auth.Principal, staff_id: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[TransactionItem], dict[str, Any] | None]:
+    """What one of the merchant's accounts did, newest first; a closed account's too.
+
+    Another merchant's account is NotFound.
+    """
+    if db.fetch_owned(StaffItem, staff_id, principal.merchant_id) is None:
+        raise NotFound("No such staff account.")
+    page = TransactionItem.by_staff.query(
+        staff_id, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+    )
+    keys = [(entry.member_id, entry.sk) for entry in page]
+    found = TransactionItem.batch_get(keys) if keys else []
+    items = sorted(
+        (item for item in found if item.merchant_id == principal.merchant_id),
+        key=lambda item: item.sk,
+        reverse=True,
+    )
+    return items, page.last_evaluated_key
