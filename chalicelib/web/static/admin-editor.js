@@ -18,7 +18,7 @@ const STARTERS = {
   welcome: (doc) => ({ [doc.kind === "points" ? "points" : "stamps"]: 1 }),
 };
 const TEMPLATE = {
-  name: "", kind: "stamps", stamps: { required: 10, reward: { name: "Free coffee" } },
+  name: "Coffee card", kind: "stamps", stamps: { required: 10, reward: { name: "Free coffee" } },
   design: { background_color: "#7C2D12", foreground_color: "#FFFFFF", label_color: "#FDE68A" },
 };
 const PREVIEW_DELAY_MS = 350;
@@ -60,12 +60,17 @@ async function loadSchemas() {
 
 export async function openProgram(program) {
   $("editor").classList.remove("hidden");
+  // Hidden until the schema is in: what is typed before would be drawn over.
+  $("program-form").classList.add("hidden");
+  $("editor-status").textContent = "Loading the form…";
   $("program-error").textContent = "";
   $("program-links").textContent = "";
   try { await loadSchemas(); } catch (error) {
-    $("program-error").textContent = `The form could not be loaded: ${error.message}`;
+    $("editor-status").textContent = `The form could not be loaded: ${error.message}`;
     return;
   }
+  $("editor-status").textContent = "";
+  $("program-form").classList.remove("hidden");
   saved = program;
   const known = Object.keys(schemas.Program.properties);
   // Only the document's own fields: not program_id, version and the like.
@@ -187,8 +192,11 @@ function render({ keepJson = false } = {}) {
 // A top-level object or list, less what the quick start already shows. The kind's own
 // section is always there (it is not optional for that kind).
 function section(path, schema) {
-  if (schema.type === "array") return listField(path, schema);
-  return objectField(path, path === doc.kind ? { ...schema, nullable: false } : schema, true);
+  const node = schema.type === "array" ? listField(path, schema)
+    : objectField(path, path === doc.kind ? { ...schema, nullable: false } : schema, true);
+  // The section's summary shows the same title: the legend stays for screen readers only.
+  node.querySelector(":scope > legend")?.classList.add("visually-hidden");
+  return node;
 }
 
 function help(id, schema) {
