@@ -30,13 +30,16 @@ def programs_of(base_url: str, merchant: Merchant) -> list[dict]:
 
 def preview_ready(page) -> None:
     page.locator("#preview-apple-front").wait_for()
-    page.wait_for_function("!document.getElementById('preview-status').textContent.includes('Updating')")
+    page.wait_for_function(
+        "!document.getElementById('preview-status').textContent.includes('Updating')"
+    )
 
 
 def horizontal_overflow(page) -> int:
     """How many pixels the page is wider than the screen (0: no horizontal scroll)."""
     return page.evaluate(
-        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth"
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - window.innerWidth"
     )
 
 
