@@ -36,10 +36,14 @@ def preview_ready(page) -> None:
 
 
 def horizontal_overflow(page) -> int:
-    """How many pixels the page is wider than the screen (0: no horizontal scroll)."""
+    """How many pixels the page is wider than the phone's 390 (0: no horizontal scroll).
+
+    Against 390, not window.innerWidth: a phone's browser widens its layout viewport
+    to fit wider content (zooming out), so innerWidth grows with the overflow.
+    """
     return page.evaluate(
-        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-        " - window.innerWidth"
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth,"
+        " window.innerWidth) - 390"
     )
 
 
