@@ -220,3 +220,27 @@ def test_every_control_of_the_editor_is_labelled_and_reachable_by_keyboard(
 
     assert unlabelled == []
     assert set(controls) - reached == set()
+
+
+@pytest.mark.parametrize("page", [DESKTOP], indirect=True)
+def test_only_the_fields_that_apply_are_shown_and_a_choice_brings_what_it_needs(
+    page, base_url: str, owner: Merchant
+) -> None:
+    sign_in(page, owner)
+    page.get_by_role("button", name="New program").click()
+    page.locator("summary", has_text="Expiry").click()
+    page.get_by_label("Use expiry").check()
+    assert page.get_by_label("Days", exact=True).count() == 0
+
+    page.get_by_label("Balances expire").select_option(label="Inactivity days")
+    page.get_by_label("Days", exact=True).fill("90")
+    page.locator("summary", has_text="Welcome gift").click()
+    page.get_by_label("Use welcome gift").check()
+    assert page.get_by_label("Welcome points").count() == 0
+    page.get_by_label("Welcome stamps").fill("2")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Open its join page").wait_for()
+
+    (program,) = programs_of(base_url, owner)
+    assert program["expiry"] == {"mode": "inactivity_days", "days": 90}
+    assert program["welcome"] == {"stamps": 2}

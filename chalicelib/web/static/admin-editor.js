@@ -22,6 +22,23 @@ const TEMPLATE = {
   design: { background_color: "#7C2D12", foreground_color: "#FFFFFF", label_color: "#FDE68A" },
 };
 const PREVIEW_DELAY_MS = 350;
+// Hand-made: fields that mean nothing in the current document are not drawn.
+const NEEDS_DAYS = ["after_days", "inactivity_days"];
+const APPLIES = {
+  "welcome.stamps": () => doc.kind !== "points",
+  "welcome.points": () => doc.kind === "points",
+  "expiry.days": () => NEEDS_DAYS.includes(doc.expiry?.mode),
+};
+// ...and what a choice brings with it (days for a mode that counts them).
+const FOLLOWS = {
+  kind: () => kindChanged(),
+  "expiry.mode": () => {
+    if (!NEEDS_DAYS.includes(doc.expiry?.mode)) delete doc.expiry.days;
+    else doc.expiry.days ??= 365;
+    render();
+    changed();
+  },
+};
 
 let call = null; // the shell's API call, with the session's token
 let onSaved = () => {};
@@ -120,6 +137,7 @@ function schemaAt(path) {
   for (const part of parts(path)) {
     if (typeof part === "number") schema = unwrap(schema.items ?? {});
     else if (schema.properties?.[part]) schema = unwrap(schema.properties[part]);
+    else if (isObject(schema.additionalProperties)) schema = unwrap(schema.additionalProperties);
     else return null;
   }
   return schema;
@@ -143,7 +161,8 @@ function starter(schema, path) {
   if (schema.default !== undefined && schema.default !== null) return structuredClone(schema.default);
   if (schema.enum) return schema.enum[0];
   if (schema.type === "array") return [];
-  if (schema.type === "integer" || schema.type === "number") return schema.minimum ?? 0;
+  // A count's least value (0 or 1); a coordinate's is no sensible start: left empty.
+  if (schema.type === "integer" || schema.type === "number") return schema.minimum >= 0 ? schema.minimum : undefined;
   return undefined;
 }
 
@@ -173,14 +192,14 @@ function render({ keepJson = false } = {}) {
   for (const [name, members] of sections) {
     if ((name === "stamps" || name === "points") && doc.kind !== name) continue;
     const schema = unwrap(schemas.Program.properties[name]);
-    const body = members.map((member) => member === name ? section(name, schema) : control(member, unwrap(schemas.Program.properties[member])));
+    const body = members.map((member) => member === name ? section(name, schema) : anyField(member, unwrap(schemas.Program.properties[member])));
     if (!body.some((node) => node.childElementCount || node.textContent)) continue;
     const value = getAt(name);
     blocks.push(el("details", { class: "section", "data-section": name },
       el("summary", {}, schema.title ?? humanised(name)), ...body));
     blocks.at(-1).open = Array.isArray(value) ? value.length > 0 : isObject(value);
   }
-  if (general.length) blocks.push(el("details", { class: "section", "data-section": "" }, el("summary", {}, "General"), ...general.map((n) => control(n, unwrap(schemas.Program.properties[n])))));
+  if (general.length) blocks.push(el("details", { class: "section", "data-section": "" }, el("summary", {}, "General"), ...general.map((n) => anyField(n, unwrap(schemas.Program.properties[n])))));
   // Keep each section open or closed as the owner left it.
   const state = new Map([...document.querySelectorAll("#program-sections details")].map((d) => [d.dataset.section, d.open]));
   for (const block of blocks) if (state.has(block.dataset.section)) block.open = state.get(block.dataset.section);
@@ -192,8 +211,8 @@ function render({ keepJson = false } = {}) {
 // A top-level object or list, less what the quick start already shows. The kind's own
 // section is always there (it is not optional for that kind).
 function section(path, schema) {
-  const node = schema.type === "array" ? listField(path, schema)
-    : objectField(path, path === doc.kind ? { ...schema, nullable: false } : schema, true);
+  const node = schema.properties ? objectField(path, path === doc.kind ? { ...schema, nullable: false } : schema, true)
+    : anyField(path, schema);
   // The section's summary shows the same title: the legend stays for screen readers only.
   node.querySelector(":scope > legend")?.classList.add("visually-hidden");
   return node;
@@ -220,13 +239,8 @@ function objectField(path, schema, top = false) {
   if (value !== undefined || !schema.nullable) {
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       const child = `${path}.${name}`;
-      if (QUICK.includes(child)) continue;
-      const childSchema = unwrap(property);
-      if (childSchema.type === "object" && childSchema.properties) {
-        const nested = objectField(child, childSchema);
-        if (nested.querySelector("input, select, textarea")) inner.push(nested);
-      } else if (childSchema.type === "array") inner.push(listField(child, childSchema));
-      else inner.push(control(child, childSchema));
+      const node = anyField(child, unwrap(property));
+      if (node.querySelector("input, select, textarea, button")) inner.push(node);
     }
   }
   if (!inner.length) return el("div");
@@ -242,9 +256,9 @@ function listField(path, schema) {
   const title = schema.title ?? humanised(path);
   const entries = items.map((_, i) => {
     const entry = `${path}.${i}`;
-    const fields = itemSchema.type === "object"
-      ? Object.entries(itemSchema.properties).map(([name, property]) => control(`${entry}.${name}`, unwrap(property)))
-      : [control(entry, itemSchema)];
+    const fields = itemSchema.properties
+      ? Object.entries(itemSchema.properties).map(([name, property]) => anyField(`${entry}.${name}`, unwrap(property)))
+      : [anyField(entry, itemSchema)];
     return el("fieldset", { class: "entry", id: fieldId(entry) }, el("legend", {}, `${title}, number ${i + 1}`), errorSlot(fieldId(entry)), ...fields,
       el("button", { type: "button", class: "secondary", onclick: () => { items.splice(i, 1); setAt(path, items.length ? items : undefined); render(); changed(); } },
         `Remove ${title.toLowerCase()} number ${i + 1}`));
@@ -254,6 +268,51 @@ function listField(path, schema) {
     el("legend", {}, title), help(id, schema), errorSlot(id), ...entries,
     el("button", { type: "button", class: "secondary", id: `${id}-add`, disabled: full || undefined,
       onclick: () => { setAt(path, [...items, starter(itemSchema, `${path}.${items.length}`)]); render(); changed(); $(fieldId(`${path}.${items.length}`))?.querySelector("input, select")?.focus(); } },
+    `Add to ${title.toLowerCase()}`));
+}
+
+// The control for any value: a group, a list, a map (keys of the owner's choosing),
+// else one input. Nothing for what the quick start shows or what does not apply.
+function anyField(path, schema) {
+  if (QUICK.includes(path) || APPLIES[path]?.() === false) return el("div");
+  if (schema.properties) return objectField(path, schema);
+  if (schema.type === "array" && resolve(schema.items)) return listField(path, schema);
+  if (isObject(schema.additionalProperties)) return mapField(path, schema);
+  return control(path, schema);
+}
+
+// A map such as {"fr": {...}, "de": {...}}: per entry, its key and its value's fields.
+function mapField(path, schema) {
+  const id = fieldId(path);
+  const entries = Object.entries(getAt(path) ?? {});
+  const valueSchema = unwrap(schema.additionalProperties);
+  const title = schema.title ?? humanised(path);
+  const keyHelp = schema.propertyNames?.description ?? null;
+  const rekey = (from, to) => {
+    if (to === from || entries.some(([k]) => k === to)) return;
+    setAt(path, Object.fromEntries(entries.map(([k, v]) => [k === from ? to : k, v])));
+    render();
+    changed();
+  };
+  const blocks = entries.map(([key], i) => {
+    const entry = `${path}.${key}`;
+    const keyId = `${id}-key-${i}`;
+    return el("fieldset", { class: "entry", id: fieldId(entry) }, el("legend", {}, `${title}: ${key || "new entry"}`),
+      errorSlot(fieldId(entry)),
+      el("div", { class: "field" }, el("label", { for: keyId }, schema.propertyNames?.title ?? "Key"), el("input", { id: keyId, type: "text", value: key,
+        "aria-describedby": keyHelp ? `${keyId}-help` : undefined, onchange: (e) => rekey(key, e.target.value.trim()) }),
+      keyHelp ? el("p", { id: `${keyId}-help`, class: "help" }, keyHelp) : null),
+      ...(valueSchema.properties
+        ? Object.entries(valueSchema.properties).map(([name, property]) => anyField(`${entry}.${name}`, unwrap(property)))
+        : [anyField(entry, valueSchema)]),
+      el("button", { type: "button", class: "secondary", onclick: () => { setAt(entry, undefined); if (entries.length === 1) setAt(path, undefined); render(); changed(); } },
+        `Remove ${title.toLowerCase()}: ${key || "new entry"}`));
+  });
+  const adding = entries.some(([k]) => k === "");
+  return el("fieldset", { id, "aria-describedby": schema.description ? `${id}-help` : undefined },
+    el("legend", {}, title), help(id, schema), errorSlot(id), ...blocks,
+    el("button", { type: "button", class: "secondary", disabled: adding || undefined,
+      onclick: () => { setAt(path, { ...Object.fromEntries(entries), "": starter(valueSchema, "") ?? "" }); render(); changed(); $(`${id}-key-${entries.length}`)?.focus(); } },
     `Add to ${title.toLowerCase()}`));
 }
 
@@ -271,14 +330,17 @@ function control(path, schema) {
   const title = schema.title ?? humanised(path.split(".").at(-1));
   const value = getAt(path);
   const describedBy = [schema.description ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(" ");
+  const choiceText = (c) => (c === "" ? "(none)" : humanised(c));
   const common = { id, name: path, "aria-describedby": describedBy };
   let input;
   let extra = null;
   const set = (next) => { setAt(path, next); changed(); };
   if (schema.enum) {
-    const choices = [...(schema.nullable || !required ? [""] : []), ...schema.enum];
-    input = el("select", { ...common, onchange: (e) => { set(e.target.value === "" ? undefined : e.target.value); if (path === "kind") kindChanged(); } },
-      ...choices.map((c) => el("option", { value: c, selected: (value ?? "") === c || undefined }, c === "" ? "(none)" : c)));
+    // "(none)" where the field may be left out and has no default of its own.
+    const optional = schema.nullable || (!required && schema.default === undefined);
+    const choices = [...(optional ? [""] : []), ...schema.enum];
+    input = el("select", { ...common, onchange: (e) => { set(e.target.value === "" ? undefined : e.target.value); FOLLOWS[path]?.(); } },
+      ...choices.map((c) => el("option", { value: c, selected: (value ?? schema.default ?? "") === c || undefined }, choiceText(c))));
     if (path === "kind" && saved) input.disabled = true; // a program's kind cannot change
   } else if (schema.type === "boolean") {
     input = el("input", { ...common, type: "checkbox", checked: value === true || undefined, onchange: (e) => set(e.target.checked) });
