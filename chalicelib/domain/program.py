@@ -249,7 +249,7 @@ class Program(_Strict):
     """A loyalty program: how members earn, what they get, and how the pass looks.
 
     The checks across sections are field validators, not one model validator, so
-    that a refusal names the field to change ("welcome: ...", not "body: ...").
+    that a refusal names the field to change (`welcome`, not the whole body).
     """
 
     name: Name = Field(
