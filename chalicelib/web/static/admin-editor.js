@@ -404,7 +404,9 @@ async function refreshPreview() {
     $("preview-status").textContent = "A sample member's card, as the wallets would show it.";
   } else if (result.status === 422) {
     showErrors(refusals(result));
-    $("preview-status").textContent = "The preview shows the last valid version: see the fields marked in red.";
+    $("preview-status").textContent = $("preview-apple").childElementCount
+      ? "The preview shows the last valid version: see the fields marked in red."
+      : "No preview until the fields marked in red are put right.";
   } else {
     $("preview-status").textContent = `No preview: ${errorText(result)}`;
   }
