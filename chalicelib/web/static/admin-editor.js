@@ -82,6 +82,8 @@ export async function openProgram(program) {
   $("editor-status").textContent = "Loading the form…";
   $("program-error").textContent = "";
   $("program-links").textContent = "";
+  $("preview-status").textContent = "";
+  for (const id of ["preview-apple", "preview-google"]) $(id).replaceChildren(); // another program's
   try { await loadSchemas(); } catch (error) {
     $("editor-status").textContent = `The form could not be loaded: ${error.message}`;
     return;
