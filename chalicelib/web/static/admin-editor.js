@@ -347,7 +347,7 @@ function control(path, schema) {
   } else if (schema.type === "boolean") {
     input = el("input", { ...common, type: "checkbox", checked: value === true || undefined, onchange: (e) => set(e.target.checked) });
   } else if (schema.type === "integer" || schema.type === "number") {
-    input = el("input", { ...common, type: "number", inputmode: "numeric", step: schema.type === "integer" ? 1 : "any",
+    input = el("input", { ...common, type: "number", inputmode: schema.type === "integer" ? "numeric" : "decimal", step: schema.type === "integer" ? 1 : "any",
       min: schema.minimum, max: schema.maximum, value: value ?? "", placeholder: schema.default ?? undefined,
       oninput: (e) => set(e.target.value === "" ? undefined : Number(e.target.value)) });
   } else if (schema.type === "string") {
