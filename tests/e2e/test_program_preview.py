@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
+import json
+import zipfile
+from urllib.parse import urlsplit
 
 from chalicelib.services import previews
-from tests.e2e.helpers import POINTS_CARD, STAMP_CARD
+from tests.e2e.helpers import POINTS_CARD, STAMP_CARD, create_program, enrol, stamp
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -49,6 +53,35 @@ def test_the_preview_shows_the_unsaved_stamp_card_as_apple_and_google_would(clie
         assert png(shown["images"][name]).startswith(PNG)
     assert shown["images"]["barcode"].startswith("data:image/svg+xml")
     assert programs_of(client, merchant) == []
+
+
+def real_pass_json(client, enrolment) -> dict:
+    url = urlsplit(enrolment["passes"]["apple_url"])
+    response = client.get(f"{url.path}?{url.query}")
+    assert response.status_code == 200, response.text
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return json.loads(archive.read("pass.json"))
+
+
+def test_the_preview_is_the_pass_a_real_member_in_the_same_place_gets(client, merchant):
+    # The sample: 3 stamps of 10 and one reward ready. A real member, so too.
+    program = create_program(client, merchant, STAMP_CARD)
+    member = enrol(client, program["program_id"], name=previews.SAMPLE_NAME)
+    assert stamp(client, merchant, member["member_id"], count=13).status_code == 200
+
+    shown = preview(client, merchant, STAMP_CARD).json()["apple"]
+    real = real_pass_json(client, member)
+
+    def looks(document: dict) -> dict:
+        # What differs by member and program id only: serial, token, barcode, the URL.
+        back = [f for f in document["storeCard"]["backFields"] if f["key"] != "program"]
+        keep = ("backgroundColor", "foregroundColor", "labelColor", "logoText", "description")
+        return {
+            **{key: document.get(key) for key in keep},
+            "storeCard": {**document["storeCard"], "backFields": back},
+        }
+
+    assert looks(shown) == looks(real)
 
 
 def test_the_preview_of_a_points_program_shows_points_and_its_catalog(client, merchant):
