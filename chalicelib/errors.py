@@ -90,9 +90,18 @@ class Invalid(LoyaltyError):
 
     http_status, code = 422, "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: tuple[tuple[str | None, str], ...] = (),
+    ) -> None:
         super().__init__(message)
         self.field = field
+        # Every refusal of the body as (field, message), the first one included:
+        # a form shows each beside its field at once.
+        self.errors = errors
 
 
 class InvalidCardNumber(Invalid):

@@ -26,7 +26,10 @@ Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
-Colour = Annotated[str, StringConstraints(pattern=colours.PATTERN)]
+# format "color": the console's form offers a colour picker (a JSON Schema annotation).
+Colour = Annotated[
+    str, StringConstraints(pattern=colours.PATTERN), Field(json_schema_extra={"format": "color"})
+]
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 
@@ -35,121 +38,286 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+# Each field's `title` and `description` are its label and help text: in /openapi.json,
+# in the console's form (drawn from that schema) and in refusals ("Stamps to fill a
+# card must be at most 50"). Write them in the owner's words, not the code's.
+
+
 class RewardSpec(_Strict):
-    name: Name
+    name: Name = Field(
+        title="Reward name",
+        description="As the pass and the counter show it, e.g. Free coffee.",
+        examples=["Free coffee"],
+    )
 
 
 class StampRules(_Strict):
-    required: int = Field(ge=1, le=50, description="Stamps that fill a card")
-    reward: RewardSpec
+    required: int = Field(
+        ge=1,
+        le=50,
+        title="Stamps to fill a card",
+        description='A full card unlocks the reward. For "10 coffees, the 11th free", enter 10.',
+    )
+    reward: RewardSpec = Field(title="Reward", description="What a full card gives.")
 
 
 class CatalogItem(_Strict):
-    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-    name: Name
-    cost: int = Field(ge=1, le=1_000_000, description="Points it costs")
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(
+        title="Item code",
+        description="Letters, digits, - and _; unique in the catalog. Kept when the name changes.",
+        examples=["latte"],
+    )
+    name: Name = Field(title="Item name", description="As the pass and the counter show it.")
+    cost: int = Field(ge=1, le=1_000_000, title="Cost in points", description="Points it costs")
 
 
 class PointRules(_Strict):
-    per_unit: DecimalString = Field(description='Points per unit of currency, e.g. "1"')
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    catalog: list[CatalogItem] = Field(default_factory=list, max_length=50)
+    per_unit: DecimalString = Field(
+        title="Points per unit spent",
+        description='Points earned for each 1 of the currency, e.g. "1" or "0.5".',
+        examples=["1"],
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        title="Currency",
+        description="The three-letter ISO 4217 code of the money counted, e.g. EUR.",
+        examples=["EUR"],
+    )
+    catalog: list[CatalogItem] = Field(
+        default_factory=list,
+        max_length=50,
+        title="Catalog",
+        description="What members can spend their points on.",
+    )
 
-    @model_validator(mode="after")
-    def _check(self) -> PointRules:
-        if self.currency not in MINOR_UNITS:
-            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code")
-        if Decimal(self.per_unit) <= 0:
-            raise ValueError("per_unit must be greater than 0")
-        ids = [item.id for item in self.catalog]
+    # Field validators, not one model validator: the refusal names the field to change.
+    @field_validator("per_unit")
+    @classmethod
+    def _positive(cls, per_unit: str) -> str:
+        if Decimal(per_unit) <= 0:
+            raise ValueError("points per unit spent must be more than 0")
+        return per_unit
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, currency: str) -> str:
+        if currency not in MINOR_UNITS:
+            raise ValueError(f"{currency} is not a currency code (ISO 4217), e.g. EUR")
+        return currency
+
+    @field_validator("catalog")
+    @classmethod
+    def _unique_ids(cls, catalog: list[CatalogItem]) -> list[CatalogItem]:
+        ids = [item.id for item in catalog]
         if len(ids) != len(set(ids)):
-            raise ValueError("catalog item ids must be unique")
-        return self
+            raise ValueError("each catalog item needs its own item code")
+        return catalog
 
 
 class Tier(_Strict):
-    name: Annotated[str, name_rules(max_length=50), CHECKED_NAME]
-    threshold: int = Field(ge=0, le=100_000_000)
-    multiplier: DecimalString = "1"
+    name: Annotated[str, name_rules(max_length=50), CHECKED_NAME] = Field(
+        title="Tier name", description="As the pass shows it, e.g. Gold.", examples=["Gold"]
+    )
+    threshold: int = Field(
+        ge=0,
+        le=100_000_000,
+        title="Reached at",
+        description="Stamps or points earned (within the tier window, if set) to reach it.",
+    )
+    multiplier: DecimalString = Field(
+        default="1",
+        title="Earning multiplier",
+        description='Members of this tier earn this many times as much: "1.5" is half again.',
+        examples=["1.5"],
+    )
 
-    @model_validator(mode="after")
-    def _check(self) -> Tier:
-        if not Decimal(1) <= Decimal(self.multiplier) <= Decimal(10):
-            raise ValueError("multiplier must be between 1 and 10")
-        return self
+    @field_validator("multiplier")
+    @classmethod
+    def _in_range(cls, multiplier: str) -> str:
+        if not Decimal(1) <= Decimal(multiplier) <= Decimal(10):
+            raise ValueError("the earning multiplier must be between 1 and 10")
+        return multiplier
 
 
 class Expiry(_Strict):
-    mode: Literal["never", "after_days", "inactivity_days", "end_of_month", "end_of_year"]
-    days: Days | None = None
+    mode: Literal["never", "after_days", "inactivity_days", "end_of_month", "end_of_year"] = Field(
+        title="Balances expire",
+        description="never; a number of days after they are earned (after_days); after days "
+        "without a visit (inactivity_days); at the end of each month or of each year.",
+    )
+    days: Days | None = Field(
+        default=None,
+        title="Days",
+        description="For after_days and inactivity_days only: how many days.",
+    )
     # Days ahead that the pass warns of points about to expire (7 when absent).
-    warning_days: int | None = Field(default=None, ge=0, le=365)
+    warning_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        title="Warn this many days before",
+        description="The pass warns of points about to expire this many days ahead (7 if empty).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Expiry:
         needs_days = self.mode in ("after_days", "inactivity_days")
         if needs_days and self.days is None:
-            raise ValueError(f"expiry mode {self.mode} needs days")
+            raise ValueError(f"expiry {self.mode} needs a number of days")
         if not needs_days and self.days is not None:
-            raise ValueError(f"expiry mode {self.mode} takes no days")
+            raise ValueError(f"expiry {self.mode} takes no number of days: leave days empty")
         return self
 
 
 class Welcome(_Strict):
-    stamps: int | None = Field(default=None, ge=1, le=50)
-    points: int | None = Field(default=None, ge=1, le=100_000)
+    stamps: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        title="Welcome stamps",
+        description="Stamps a new member starts with (stamp cards).",
+    )
+    points: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        title="Welcome points",
+        description="Points a new member starts with (points programs).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Welcome:
         if (self.stamps is None) == (self.points is None):
-            raise ValueError("welcome gives either stamps or points")
+            raise ValueError("a welcome gift is either stamps or points, not both or neither")
         return self
 
 
 class Birthday(_Strict):
-    reward: RewardSpec
-    valid_days: int = Field(default=30, ge=1, le=365)
+    reward: RewardSpec = Field(title="Birthday reward", description="What the member gets.")
+    valid_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        title="Valid for (days)",
+        description="Days the birthday reward can be used.",
+    )
 
 
 class Limits(_Strict):
-    cooldown_seconds: int = Field(default=0, ge=0, le=86_400)
-    max_per_day: int | None = Field(default=None, ge=1, le=1_000)
+    cooldown_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=86_400,
+        title="Cooldown (seconds)",
+        description="Least time between two stamps or purchases on one card; 0 for none.",
+    )
+    max_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000,
+        title="Most per day",
+        description="Most stamps or purchases on one card in a day; empty for no limit.",
+    )
 
 
 class Design(_Strict):
-    background_color: Colour | None = None
-    foreground_color: Colour | None = None
-    label_color: Colour | None = None
-    logo_text: Annotated[str, name_rules(max_length=30, min_length=0), CHECKED_NAME] | None = None
+    background_color: Colour | None = Field(
+        default=None,
+        title="Background colour",
+        description="The pass's and the join page's colour, #RRGGBB.",
+        examples=["#7C2D12"],
+    )
+    foreground_color: Colour | None = Field(
+        default=None,
+        title="Text colour",
+        description="The values on the pass, #RRGGBB; pick one that reads on the background.",
+        examples=["#FFFFFF"],
+    )
+    label_color: Colour | None = Field(
+        default=None,
+        title="Label colour",
+        description="The small labels above the values on the pass, #RRGGBB.",
+        examples=["#FDE68A"],
+    )
+    logo_text: Annotated[str, name_rules(max_length=30, min_length=0), CHECKED_NAME] | None = Field(
+        default=None,
+        title="Logo text",
+        description="Beside the logo at the top of the pass; the café's name when empty.",
+    )
 
 
 class Program(_Strict):
     """A loyalty program: how members earn, what they get, and how the pass looks.
 
     The checks across sections are field validators, not one model validator, so
-    that a refusal names the field to change ("welcome: ...", not "body: ...").
+    that a refusal names the field to change (`welcome`, not the whole body).
     """
 
-    name: Name
-    kind: Literal["stamps", "points"]
+    name: Name = Field(
+        title="Program name",
+        description="What the pass and the join page call it, e.g. Coffee card.",
+        examples=["Coffee card"],
+    )
+    kind: Literal["stamps", "points"] = Field(
+        title="Kind of card",
+        description="stamps: a stamp per visit, a reward when the card is full. "
+        "points: points per amount spent, spent on a catalog. It cannot change later.",
+    )
     # validate_default: a missing section is checked too (is it the kind's own?).
-    stamps: StampRules | None = Field(default=None, validate_default=True)
-    points: PointRules | None = Field(default=None, validate_default=True)
-    tiers: list[Tier] = Field(default_factory=list, max_length=10)
-    tier_window_days: Days | None = None
-    expiry: Expiry | None = None
-    reward_valid_days: Days | None = None
-    welcome: Welcome | None = None
-    birthday: Birthday | None = None
-    limits: Limits | None = None
-    design: Design | None = None
+    stamps: StampRules | None = Field(
+        default=None,
+        validate_default=True,
+        title="Stamp card",
+        description="How a stamp card fills and what it gives (stamp cards only).",
+    )
+    points: PointRules | None = Field(
+        default=None,
+        validate_default=True,
+        title="Points",
+        description="How points are earned and what they buy (points programs only).",
+    )
+    tiers: list[Tier] = Field(
+        default_factory=list,
+        max_length=10,
+        title="Tiers",
+        description="Levels members reach by earning; a higher tier earns more.",
+    )
+    tier_window_days: Days | None = Field(
+        default=None,
+        title="Tier window (days)",
+        description="Place members in tiers by what they earned in this many days; "
+        "empty counts everything.",
+    )
+    expiry: Expiry | None = Field(
+        default=None, title="Expiry", description="When unused stamps or points lapse."
+    )
+    reward_valid_days: Days | None = Field(
+        default=None,
+        title="Rewards valid for (days)",
+        description="Days a reward can be used once unlocked; empty: it never lapses.",
+    )
+    welcome: Welcome | None = Field(
+        default=None, title="Welcome gift", description="Stamps or points given on joining."
+    )
+    birthday: Birthday | None = Field(
+        default=None,
+        title="Birthday treat",
+        description="A reward on the member's birthday (if they gave it).",
+    )
+    limits: Limits | None = Field(
+        default=None,
+        title="Scan limits",
+        description="Slow down repeated stamps or purchases on one card.",
+    )
+    design: Design | None = Field(
+        default=None, title="Design", description="The pass's colours and logo text."
+    )
 
     @field_validator("stamps", "points")
     @classmethod
     def _kind_has_its_section(cls, section: object, info: ValidationInfo) -> object:
         # `kind` is declared before the sections, so it is in info.data when valid.
         if section is None and info.data.get("kind") == info.field_name:
-            raise ValueError(f"a {info.field_name} program needs its {info.field_name} section")
+            raise ValueError(f"a {info.field_name} program needs its {info.field_name} settings")
         return section
 
     @field_validator("tiers")
@@ -157,10 +325,10 @@ class Program(_Strict):
     def _tiers_differ(cls, tiers: list[Tier]) -> list[Tier]:
         thresholds = [tier.threshold for tier in tiers]
         if len(set(thresholds)) != len(thresholds):
-            raise ValueError("tier thresholds must differ")
+            raise ValueError("two tiers cannot be reached at the same number")
         names = [tier.name for tier in tiers]
         if len(set(names)) != len(names):
-            raise ValueError("tier names must differ")
+            raise ValueError("two tiers cannot have the same name")
         return tiers
 
     @field_validator("welcome")
@@ -171,9 +339,9 @@ class Program(_Strict):
         kind = info.data.get("kind")
         if welcome is not None:
             if kind == "stamps" and welcome.stamps is None:
-                raise ValueError("a stamps program welcomes with stamps")
+                raise ValueError("a stamp card's welcome gift is stamps")
             if kind == "points" and welcome.points is None:
-                raise ValueError("a points program welcomes with points")
+                raise ValueError("a points program's welcome gift is points")
         return welcome
 
     def document(self) -> dict[str, Any]:

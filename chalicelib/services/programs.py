@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib import clock, ids
 from chalicelib.domain import pass_seconds
+from chalicelib.domain.field_errors import plain_errors
 from chalicelib.domain.ledger import Moment
 from chalicelib.domain.program import Program
 from chalicelib.errors import Conflict, Invalid, NotFound
@@ -22,12 +23,20 @@ from chalicelib.store.models import JobItem, MemberItem, OutboxItem, ProgramItem
 from chalicelib.timed_cache import TimedCache
 
 
-def invalid_from(exc: ValidationError, prefix: str = "") -> Invalid:
-    """The first validation error as a 422 that names the field."""
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in (*([prefix] if prefix else []), *error["loc"]))
-    message = error["msg"].removeprefix("Value error, ")
-    return Invalid(f"{field or 'body'}: {message}", field=field or None)
+def invalid_from(
+    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> Invalid:
+    """A 422 in plain words: the first error's field and message, and every error.
+
+    `model` is what was validated: its fields' titles name them in the messages.
+    """
+    errors = plain_errors(exc, model, prefix)
+    first = errors[0]
+    return Invalid(
+        first.message,
+        field=first.field,
+        errors=tuple((error.field, error.message) for error in errors),
+    )
 
 
 def program_of(item: ProgramItem) -> Program:
@@ -121,11 +130,11 @@ def patch_program(
     item = load_program(program_id, principal.merchant_id)
     current = json.loads(item.document)
     if "kind" in patch and patch["kind"] != current["kind"]:
-        raise Invalid("kind: a program's kind cannot change", field="kind")
+        raise Invalid("A program's kind cannot change.", field="kind")
     try:
         program = Program.model_validate(_merge(current, patch))
     except ValidationError as exc:
-        raise invalid_from(exc) from exc
+        raise invalid_from(exc, model=Program) from exc
     version, advance = locking.advance(item)
     now = clock.now()
     document = json.dumps(program.document())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.roles import Role
-from chalicelib.services import programs
+from chalicelib.services import previews, programs
 from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call
 from chalicelib.web.schemas import (
@@ -15,6 +15,7 @@ from chalicelib.web.schemas import (
     ProgramList,
     ProgramOut,
     ProgramPatch,
+    ProgramPreviewOut,
 )
 
 api = Api(__name__, tag="programs")
@@ -32,6 +33,19 @@ api = Api(__name__, tag="programs")
 )
 def create_program(call: Call) -> dict[str, Any]:
     return programs.program_view(programs.create_program(call.me, call.body))
+
+
+@api.route(
+    "/v1/programs/preview",
+    "POST",
+    summary="Preview a program's passes (Apple and Google) for a sample member; nothing is stored",
+    role=Role.owner,
+    body=ProgramIn,
+    response=ProgramPreviewOut,
+    errors=(403, 422, 429),
+)
+def preview_program(call: Call) -> dict[str, Any]:
+    return previews.preview(call.me, call.body)
 
 
 @api.route(

@@ -23,6 +23,7 @@ from chalicelib.domain.roles import Role
 from chalicelib.errors import (
     BadRequest,
     Forbidden,
+    Invalid,
     LoyaltyError,
     MalformedJson,
     NotFound,
@@ -128,8 +129,15 @@ class Call:
 
 
 def error_response(error: LoyaltyError) -> Response:
+    detail: dict[str, Any] = {"code": error.code, "message": error.message}
+    # A refused field: its dotted path, and every refusal, for a form to show beside each.
+    if isinstance(error, Invalid):
+        if error.field:
+            detail["field"] = error.field
+        if error.errors:
+            detail["errors"] = [{"field": f, "message": m} for f, m in error.errors]
     return Response(
-        body=json.dumps({"error": {"code": error.code, "message": error.message}}),
+        body=json.dumps({"error": detail}),
         status_code=error.http_status,
         headers={**JSON_HEADERS, **error.headers},
     )
@@ -197,7 +205,7 @@ def _body(spec: RouteSpec, request: Request) -> BaseModel:
     try:
         return spec.body.model_validate(data)
     except ValidationError as exc:
-        raise invalid_from(exc) from exc
+        raise invalid_from(exc, model=spec.body) from exc
 
 
 def _check_path(params: dict[str, str]) -> None:
@@ -212,7 +220,7 @@ def _query(request: Request, model: type[BaseModel]) -> BaseModel:
         # Query strings are text: the model coerces ("20" -> 20) in lax mode.
         return model.model_validate(params, strict=False)
     except ValidationError as exc:
-        raise invalid_from(exc) from exc
+        raise invalid_from(exc, model=model) from exc
 
 
 def _run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -36,9 +36,20 @@ class _In(_Schema):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+class FieldErrorOut(_Schema):
+    field: str | None = Field(description="The refused field's dotted path; null: the body")
+    message: str
+
+
 class ErrorDetail(_Schema):
     code: str
     message: str
+    field: str | None = Field(
+        default=None, description="422: the dotted path of the (first) refused field"
+    )
+    errors: list[FieldErrorOut] | None = Field(
+        default=None, description="422 of a body or query: every refusal, the first included"
+    )
 
 
 class ErrorBody(_Schema):
@@ -136,6 +147,26 @@ class ProgramOut(Program):
     pass_updates: PassUpdatesOut | None = Field(
         default=None, description="After a change that shows on the pass: the job updating them"
     )
+
+
+class PreviewGoogle(_Schema):
+    loyalty_class: dict[str, Any] = Field(description="The LoyaltyClass body Google would get")
+    loyalty_object: dict[str, Any] = Field(description="A sample member's LoyaltyObject body")
+
+
+class PreviewImages(_Schema):
+    icon: str = Field(description="data: URL of the pass's icon (PNG, 2x)")
+    logo: str = Field(description="data: URL of the pass's logo (PNG, 2x)")
+    strip: str = Field(description="data: URL of the store card's strip (PNG, 2x)")
+    barcode: str = Field(description="data: URL of the sample's QR code (SVG)")
+
+
+class ProgramPreviewOut(_Schema):
+    """What the program's passes would show for a sample member; nothing is stored."""
+
+    apple: dict[str, Any] = Field(description="The sample member's pass.json")
+    google: PreviewGoogle
+    images: PreviewImages
 
 
 class JobOut(_Schema):

@@ -41,6 +41,7 @@ def test_the_owner_creates_a_program_and_it_appears_on_its_join_page(
         },
         "design": {"background_color": "#14532D", "foreground_color": "#FFFFFF"},
     }
+    page.get_by_text("Advanced: the program as JSON").click()
     page.get_by_label("Every field").fill(json.dumps(document, indent=2))
     screenshot(page, "console-editor")
     check_accessibility(page, axe_source, "console-editor")
@@ -53,14 +54,15 @@ def test_the_owner_creates_a_program_and_it_appears_on_its_join_page(
     page.get_by_text("Pot of tea: 100 points.").wait_for()
 
 
-def test_a_refused_program_shows_the_api_message(page, owner: Merchant) -> None:
+def test_a_refused_program_shows_the_api_message_beside_the_field(page, owner: Merchant) -> None:
     sign_in(page, owner)
     page.get_by_role("button", name="New program").click()
 
+    page.get_by_text("Advanced: the program as JSON").click()
     page.get_by_label("Every field").fill('{"name": "No kind"}')
     page.get_by_role("button", name="Save").click()
 
-    page.wait_for_function("document.getElementById('program-error').textContent.length > 0")
+    page.locator("#f-kind-error").get_by_text("Kind of card is required.").wait_for()
 
 
 @pytest.mark.parametrize("page", [DESKTOP], indirect=True)

@@ -1,21 +1,16 @@
-// The owner console: programs (JSON editor with a pass preview); the statistics,
-// members and staff parts are modules of their own, set up here with the session.
+// The owner console's shell: the session and the programs list. The editor, the
+// statistics, members and staff parts are modules of their own, set up here.
 import { api, errorText, el } from "/static/api.js";
+import { initEditor, openProgram } from "/static/admin-editor.js";
 import * as members from "/static/admin-members.js";
 import * as staff from "/static/admin-staff.js";
 import * as stats from "/static/admin-stats.js";
 
 const SESSION = "loyalty.console.session";
 const $ = (id) => document.getElementById(id);
-const READ_ONLY = ["program_id", "version", "created_at", "updated_at"];
-const TEMPLATE = {
-  name: "Coffee card", kind: "stamps", stamps: { required: 8, reward: { name: "Free coffee" } },
-  design: { background_color: "#7C2D12", foreground_color: "#FFFFFF", logo_text: "My café" },
-};
 
 let session = null;
 try { session = JSON.parse(sessionStorage.getItem(SESSION)); } catch { session = null; }
-let editing = null; // the program being edited, or {} for a new one
 
 const call = (path, options = {}) => api(path, { ...options, token: session?.token }).catch(() => ({
   ok: false, status: 0, data: { error: { message: "No connection: try again when the network is back." } } }));
@@ -54,59 +49,8 @@ async function loadPrograms() {
     el("button", { type: "button", class: "secondary", "aria-label": `Members CSV of ${p.name}`, onclick: () => members.exportMembers(p) }, "Members CSV"))));
 }
 
-function openProgram(program) {
-  editing = program;
-  const doc = Object.fromEntries(Object.entries(program ?? TEMPLATE).filter(([k]) => !READ_ONLY.includes(k)));
-  $("program-json").value = JSON.stringify(doc, null, 2);
-  $("editor-title").textContent = program ? `Edit ${program.name}` : "New program";
-  $("program-error").textContent = "";
-  $("program-links").textContent = "";
-  $("editor").classList.remove("hidden");
-  preview();
-  $("program-json").focus();
-}
-
-function preview() {
-  let doc;
-  try { doc = JSON.parse($("program-json").value); } catch { return; }
-  const design = doc.design ?? {};
-  const pass = $("preview");
-  pass.style.setProperty("--pass-bg", design.background_color ?? "#1F2937");
-  pass.style.setProperty("--pass-fg", design.foreground_color ?? "#FFFFFF");
-  pass.style.setProperty("--pass-label", design.label_color ?? "inherit");
-  const body = [el("div", { class: "logo" }, design.logo_text ?? doc.name ?? ""), el("div", { class: "pname" }, doc.name ?? "")];
-  if (doc.kind === "stamps" && doc.stamps) {
-    const required = Math.min(50, Number(doc.stamps.required) || 0);
-    body.push(el("div", { class: "big" }, `3 / ${required}`),
-      el("div", { class: "dots" }, Array.from({ length: required }, (_, i) => el("span", { class: i < 3 ? "dot on" : "dot" }))),
-      el("p", {}, `Reward: ${doc.stamps.reward?.name ?? ""}`));
-  } else {
-    body.push(el("div", { class: "big" }, "120 points"));
-  }
-  pass.setAttribute("aria-label", `Pass preview: ${doc.name ?? ""}`);
-  pass.replaceChildren(...body);
-}
-$("program-json").addEventListener("input", preview);
 $("new-program").addEventListener("click", () => openProgram(null));
-$("close-program").addEventListener("click", () => { $("editor").classList.add("hidden"); editing = null; });
-
-$("save-program").addEventListener("click", async () => {
-  let doc;
-  try { doc = JSON.parse($("program-json").value); } catch (error) {
-    $("program-error").textContent = `That is not valid JSON: ${error.message}`;
-    return;
-  }
-  const result = editing
-    ? await call(`/v1/programs/${encodeURIComponent(editing.program_id)}`, { method: "PATCH", body: doc })
-    : await call("/v1/programs", { method: "POST", body: doc });
-  if (!result.ok) { $("program-error").textContent = errorText(result); return; }
-  $("program-error").textContent = "";
-  const saved = result.data.program ?? result.data;
-  editing = saved;
-  $("editor-title").textContent = `Edit ${saved.name}`;
-  $("program-links").replaceChildren("Saved. ", el("a", { href: `/join/${saved.program_id}`, id: "saved-join" }, "Open its join page"));
-  loadPrograms();
-});
+initEditor({ call, onSaved: () => loadPrograms() });
 
 const parts = { call, me: () => session?.staff };
 for (const part of [members, staff, stats]) part.setup(parts);
