@@ -5,6 +5,8 @@ Counts and days are JSON integers; rates and multipliers are decimal strings.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,10 +21,11 @@ from pydantic import (
 )
 
 from chalicelib.domain import colours
-from chalicelib.domain.currencies import MINOR_UNITS
+from chalicelib.domain.currencies import MINOR_UNITS, default_max_purchase
 from chalicelib.domain.text import CHECKED_NAME, name_rules
 
-Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
+NAME_LENGTH = 100
+Name = Annotated[str, name_rules(max_length=NAME_LENGTH), CHECKED_NAME]
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
@@ -54,6 +57,11 @@ class PointRules(_Strict):
     per_unit: DecimalString = Field(description='Points per unit of currency, e.g. "1"')
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     catalog: list[CatalogItem] = Field(default_factory=list, max_length=50)
+    max_purchase: DecimalString | None = Field(
+        default=None,
+        description="The largest purchase a barista records alone; above it a manager must. "
+        "Absent: about 200 euros' worth in the program's currency (domain.currencies)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PointRules:
@@ -61,10 +69,19 @@ class PointRules(_Strict):
             raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code")
         if Decimal(self.per_unit) <= 0:
             raise ValueError("per_unit must be greater than 0")
+        if self.max_purchase is not None and Decimal(self.max_purchase) <= 0:
+            raise ValueError("max_purchase must be greater than 0")
         ids = [item.id for item in self.catalog]
         if len(ids) != len(set(ids)):
             raise ValueError("catalog item ids must be unique")
         return self
+
+    @property
+    def purchase_limit(self) -> Decimal:
+        """The largest purchase a barista may record without a manager."""
+        if self.max_purchase is not None:
+            return Decimal(self.max_purchase)
+        return default_max_purchase(self.currency)
 
 
 class Tier(_Strict):
@@ -123,6 +140,32 @@ class Design(_Strict):
     logo_text: Annotated[str, name_rules(max_length=30, min_length=0), CHECKED_NAME] | None = None
 
 
+# A location's id: what a staff account's `location_id` names (the same alphabet).
+LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+MAX_LOCATIONS = 10  # Apple's limit on a pass's `locations`, and Google's on a class's
+
+
+class Location(_Strict):
+    """A shop of the program: the pass shows `relevant_text` on the lock screen nearby."""
+
+    id: LocationId | None = Field(
+        default=None, description="Unique in the program; made from the name when absent"
+    )
+    name: Name
+    # allow_inf_nan: Python's JSON reader takes NaN and Infinity, which no place is at.
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    relevant_text: Annotated[str, name_rules(max_length=100), CHECKED_NAME] | None = Field(
+        default=None, description='The lock-screen hint near the shop ("Your card is ready")'
+    )
+
+
+def slug(name: str) -> str:
+    """A location id from its name: ASCII letters and digits joined by dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:56] or "location"
+
+
 class Program(_Strict):
     """A loyalty program: how members earn, what they get, and how the pass looks.
 
@@ -143,6 +186,31 @@ class Program(_Strict):
     birthday: Birthday | None = None
     limits: Limits | None = None
     design: Design | None = None
+    status: Literal["active", "closed"] = Field(
+        default="active", description="A closed program enrols nobody; its cards keep working"
+    )
+    locations: list[Location] = Field(default_factory=list, max_length=MAX_LOCATIONS)
+
+    @field_validator("locations")
+    @classmethod
+    def _locations_have_ids(cls, locations: list[Location]) -> list[Location]:
+        given = [location.id for location in locations if location.id is not None]
+        if len(set(given)) != len(given):
+            raise ValueError("location ids must be unique in the program")
+        taken, named = set(given), []
+        for location in locations:
+            if location.id is None:
+                base = candidate = slug(location.name)
+                n = 2
+                while candidate in taken:
+                    candidate, n = f"{base}-{n}", n + 1
+                taken.add(candidate)
+                location = location.model_copy(update={"id": candidate})
+            named.append(location)
+        return named
+
+    def location(self, location_id: str) -> Location | None:
+        return next((place for place in self.locations if place.id == location_id), None)
 
     @field_validator("stamps", "points")
     @classmethod
