@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import check_accessibility, create_program
+from tests.browser.conftest import STAMP_PROGRAM, check_accessibility, create_program
 from tests.browser.test_console_page import DESKTOP, sign_in
 from tests.conftest import Merchant, make_merchant
 
@@ -51,3 +51,30 @@ def test_a_manager_sees_no_life_cycle_buttons(page, base_url: str) -> None:
 
     assert page.get_by_role("button", name="Duplicate").count() == 0
     assert page.get_by_role("button", name="Close enrolment").count() == 0
+
+
+def test_a_barista_is_added_at_one_of_the_programs_locations_and_no_other(
+    page, base_url: str
+) -> None:
+    owner = make_merchant()
+    shop = {"id": "bastille", "name": "Bastille", "latitude": 48.85, "longitude": 2.37}
+    create_program(base_url, owner.tokens["owner"], {**STAMP_PROGRAM, "locations": [shop]})
+    sign_in(page, owner)
+    page.locator("#programs").get_by_text("Blue Bean Coffee").wait_for()
+    form = page.locator("#staff-form")
+    offered = page.evaluate(
+        "[...document.querySelectorAll('#location-ids option')].map(o => o.value)"
+    )
+    assert offered == ["bastille"]
+
+    form.get_by_label("Name").fill("Lost Barista")
+    form.get_by_label("Email").fill("lost@example.com")
+    form.get_by_label("Location").fill("nowhere")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.locator("#staff-error").get_by_text("not a location of any of your programs").wait_for()
+
+    form.get_by_label("Location").fill("bastille")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.locator("#staff-created").filter(has_text="password").wait_for()
+    staff = httpx.get(f"{base_url}/v1/staff", headers=owner.auth("owner"), timeout=30).json()
+    assert [s["location_id"] for s in staff["items"] if s["name"] == "Lost Barista"] == ["bastille"]

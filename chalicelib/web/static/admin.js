@@ -43,6 +43,9 @@ $("logout").addEventListener("click", () => { sessionStorage.removeItem(SESSION)
 async function loadPrograms() {
   const result = await call("/v1/programs?limit=100&include=closed");
   if (!result.ok) { $("programs").replaceChildren(el("li", { class: "error" }, errorText(result))); return; }
+  // A staff account's location is one of the programs' locations: offered as you type.
+  const places = new Map(result.data.items.flatMap((p) => (p.locations ?? []).map((l) => [l.id, l.name])));
+  $("location-ids").replaceChildren(...[...places].map(([id, name]) => el("option", { value: id }, name)));
   $("programs").replaceChildren(...result.data.items.map((p) => el("li", {},
     el("strong", {}, p.name), el("span", { class: "note" }, p.status === "closed" ? `${p.kind}, closed to new members` : p.kind),
     ...lifeCycleButtons(p),
