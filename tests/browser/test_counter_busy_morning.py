@@ -247,6 +247,7 @@ def test_a_large_purchase_asks_for_a_manager_who_approves_it_on_the_spot(
     dialog = page.get_by_role("dialog", name="A manager must approve")
     dialog.wait_for()
     no_sideways_scroll(page)
+    screenshot(page, "counter-manager-approval")
     check_accessibility(page, axe_source, "counter-manager-approval")
     dialog.get_by_label("Manager's email").fill(merchant.emails["manager"])
     dialog.get_by_label("Manager's password").fill("not-the-password")
