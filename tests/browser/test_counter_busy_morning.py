@@ -95,10 +95,11 @@ def test_on_a_phone_the_card_scrolls_into_view_and_nothing_scrolls_sideways(
 
 
 @pytest.mark.parametrize("page", [PHONE], indirect=True)
+@pytest.mark.parametrize("shop", ["points_shop", "stamp_shop"])
 def test_every_control_has_a_label_and_is_reached_with_the_tab_key(
-    page, base_url: str, points_shop
+    page, base_url: str, shop: str, request: pytest.FixtureRequest
 ) -> None:
-    open_card(page, base_url, points_shop, "keys@example.com")
+    open_card(page, base_url, request.getfixturevalue(shop), "keys@example.com")
     controls = page.evaluate(
         """() => {
           const visible = (e) => e.getClientRects().length > 0 && !e.disabled;
