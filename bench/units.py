@@ -820,12 +820,13 @@ def scenario(meter: Meter, pass_type: str) -> Run:
 
     owner = staff.create_merchant("Bench Café", "owner@bench-cafe.example.com", "Europe/Paris")
     principal = auth.principal_of(owner.staff)
-    barista = staff.create_staff(
-        principal, "barista@bench-cafe.example.com", "Sam", Role.barista, "counter-1"
-    )
     card = {**DEMO_STAMPS, "birthday": {"reward": {"name": "Birthday treat"}}}
     stamps_id = programs.create_program(principal, Program.model_validate(card)).program_id
     points_id = programs.create_program(principal, Program.model_validate(DEMO_POINTS)).program_id
+    # After the programs: a barista's location is one of theirs (the demo's shops).
+    barista = staff.create_staff(
+        principal, "barista@bench-cafe.example.com", "Sam", Role.barista, "bastille"
+    )
     delivery.sweep(now=datetime.now(UTC) + timedelta(minutes=1))  # the programs' class items
 
     token = auth.issue_token(barista.staff)[0]

@@ -37,6 +37,12 @@ class Forbidden(LoyaltyError):
     http_status, code = 403, "forbidden"
 
 
+class ManagerRequired(Forbidden):
+    """A barista's purchase above the program's `points.max_purchase`: a manager records it."""
+
+    code = "manager_required"
+
+
 class NotFound(LoyaltyError):
     http_status, code = 404, "not_found"
 
@@ -55,6 +61,10 @@ class Conflict(LoyaltyError):
 
 class AlreadyExists(Conflict):
     code = "already_exists"
+
+
+class ProgramClosed(Conflict):
+    code = "program_closed"
 
 
 class IdempotencyKeyReused(Conflict):

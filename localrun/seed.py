@@ -18,6 +18,23 @@ from chalicelib.services import auth, programs
 from chalicelib.services.staff import check_timezone
 from chalicelib.store.models import MerchantItem, ProgramItem, StaffItem, UniqueItem
 
+# The demo café's two shops: the seeded barista works at the first.
+DEMO_LOCATIONS = [
+    {
+        "id": "bastille",
+        "name": "Demo Café Bastille",
+        "latitude": 48.8532,
+        "longitude": 2.3692,
+        "relevant_text": "Demo Café is around the corner: your card is ready",
+    },
+    {
+        "id": "marais",
+        "name": "Demo Café Marais",
+        "latitude": 48.8590,
+        "longitude": 2.3620,
+        "relevant_text": "Demo Café Marais: your card is ready",
+    },
+]
 DEMO_STAMPS = {
     "name": "Coffee card",
     "kind": "stamps",
@@ -29,6 +46,7 @@ DEMO_STAMPS = {
         "label_color": "#E8C39E",
         "logo_text": "Demo Café",
     },
+    "locations": DEMO_LOCATIONS,
 }
 DEMO_POINTS = {
     "name": "Demo Café points",
@@ -52,6 +70,7 @@ DEMO_POINTS = {
         "foreground_color": "#FFFFFF",
         "logo_text": "Demo Café",
     },
+    "locations": DEMO_LOCATIONS,
 }
 
 
@@ -92,7 +111,7 @@ def _staff(merchant_id: str, email: str, name: str, role: Role, password: str) -
         email=email,
         name=name,
         role=role.name,
-        location_id="counter-1" if role == Role.barista else None,
+        location_id="bastille" if role == Role.barista else None,
         password_hash=auth.hash_password(password),
         status="active",
         created_at=clock.iso(clock.now()),

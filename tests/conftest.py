@@ -137,7 +137,7 @@ def make_merchant(name: str = "Test Café", zone: str = "Europe/Paris") -> Merch
         principal, f"manager-{suffix}@example.com", "Manager", Role.manager, None
     )
     barista = staff.create_staff(
-        principal, f"barista-{suffix}@example.com", "Barista", Role.barista, "counter-1"
+        principal, f"barista-{suffix}@example.com", "Barista", Role.barista, None
     )
     accounts = {"owner": owner, "manager": manager, "barista": barista}
     return Merchant(

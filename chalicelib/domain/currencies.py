@@ -5,6 +5,8 @@ Data, not logic: the number of decimals a money amount may carry.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE = "BHD IQD JOD KWD LYD OMR TND"
 _FOUR = "CLF UYW"
@@ -24,3 +26,46 @@ MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(_THREE.split(), 3),
     **dict.fromkeys(_FOUR.split(), 4),
 }
+
+
+# The default `points.max_purchase`: about 200 euros' worth, rounded to a round number
+# in the currency's own units, for the currencies whose unit is far from a euro's (200
+# yen is a coffee, not a suspicious purchase). Every other currency: 200 of its units.
+# A rough scale, not an exchange rate: an owner sets the program's own for precision.
+_LARGE_PURCHASE = {
+    "ARS": 200_000,
+    "BRL": 1_200,
+    "CLP": 200_000,
+    "CNY": 1_500,
+    "COP": 1_000_000,
+    "CZK": 5_000,
+    "DKK": 1_500,
+    "EGP": 10_000,
+    "HKD": 1_500,
+    "HUF": 80_000,
+    "IDR": 3_000_000,
+    "INR": 20_000,
+    "ISK": 30_000,
+    "JPY": 30_000,
+    "KRW": 300_000,
+    "MAD": 2_000,
+    "MXN": 4_000,
+    "NOK": 2_000,
+    "PHP": 12_000,
+    "PKR": 60_000,
+    "PLN": 1_000,
+    "RON": 1_000,
+    "RUB": 20_000,
+    "SEK": 2_000,
+    "THB": 8_000,
+    "TRY": 8_000,
+    "TWD": 7_000,
+    "UAH": 8_000,
+    "VND": 5_000_000,
+    "ZAR": 4_000,
+}
+
+
+def default_max_purchase(currency: str) -> Decimal:
+    """The largest purchase a barista records alone when the program sets none."""
+    return Decimal(_LARGE_PURCHASE.get(currency, 200))

@@ -19,10 +19,12 @@ from typing import Any, Literal
 from chalicelib.domain.currencies import MINOR_UNITS
 from chalicelib.domain.instants import iso
 from chalicelib.domain.program import Program, Tier
+from chalicelib.domain.roles import Role
 from chalicelib.errors import (
     Conflict,
     InsufficientBalance,
     Invalid,
+    ManagerRequired,
     RewardAlreadyRedeemed,
     RewardNotAvailable,
     ScanLimit,
@@ -168,6 +170,19 @@ def parse_amount(amount: str, currency: str, program_currency: str) -> Decimal:
     if value > MAX_PURCHASE:
         raise Invalid(f"amount.amount: at most {MAX_PURCHASE}", field="amount.amount")
     return value
+
+
+def check_purchase_size(amount: Decimal, program: Program, role: Role) -> None:
+    """A barista records purchases up to the program's `points.max_purchase`; above
+    it, a typo or a favour, a manager or owner must. Raises ManagerRequired."""
+    if program.points is None or role >= Role.manager:
+        return
+    limit = program.points.purchase_limit
+    if amount > limit:
+        raise ManagerRequired(
+            f"A purchase above {limit} {program.points.currency} needs a manager: "
+            "ask a manager to sign in and record it."
+        )
 
 
 # --- tiers ---------------------------------------------------------------------

@@ -5,6 +5,8 @@ Counts and days are JSON integers; rates and multipliers are decimal strings.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,10 +21,11 @@ from pydantic import (
 )
 
 from chalicelib.domain import colours
-from chalicelib.domain.currencies import MINOR_UNITS
+from chalicelib.domain.currencies import MINOR_UNITS, default_max_purchase
 from chalicelib.domain.text import CHECKED_NAME, name_rules
 
-Name = Annotated[str, name_rules(max_length=100), CHECKED_NAME]
+NAME_LENGTH = 100
+Name = Annotated[str, name_rules(max_length=NAME_LENGTH), CHECKED_NAME]
 # A decimal string: digits, at most one point, no sign or exponent ("1", "0.5", "1.25").
 # [0-9], not \d: the pattern engine's \d also matches other scripts' digits (U+0661).
 DecimalString = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(\.[0-9]{1,4})?$")]
@@ -88,6 +91,12 @@ class PointRules(_Strict):
         title="Catalog",
         description="What members can spend their points on.",
     )
+    max_purchase: DecimalString | None = Field(
+        default=None,
+        title="Largest purchase without a manager",
+        description="A barista records purchases up to this amount alone; above it a manager "
+        "must. Empty: about 200 euros' worth in the program's currency.",
+    )
 
     # Field validators, not one model validator: the refusal names the field to change.
     @field_validator("per_unit")
@@ -104,6 +113,13 @@ class PointRules(_Strict):
             raise ValueError(f"{currency} is not a currency code (ISO 4217), e.g. EUR")
         return currency
 
+    @field_validator("max_purchase")
+    @classmethod
+    def _positive_limit(cls, max_purchase: str | None) -> str | None:
+        if max_purchase is not None and Decimal(max_purchase) <= 0:
+            raise ValueError("the largest purchase without a manager must be more than 0")
+        return max_purchase
+
     @field_validator("catalog")
     @classmethod
     def _unique_ids(cls, catalog: list[CatalogItem]) -> list[CatalogItem]:
@@ -111,6 +127,13 @@ class PointRules(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("each catalog item needs its own item code")
         return catalog
+
+    @property
+    def purchase_limit(self) -> Decimal:
+        """The largest purchase a barista may record without a manager."""
+        if self.max_purchase is not None:
+            return Decimal(self.max_purchase)
+        return default_max_purchase(self.currency)
 
 
 class Tier(_Strict):
@@ -245,6 +268,40 @@ class Design(_Strict):
     )
 
 
+# A location's id: what a staff account's `location_id` names (the same alphabet).
+LocationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+MAX_LOCATIONS = 10  # Apple's limit on a pass's `locations`, and Google's on a class's
+
+
+class Location(_Strict):
+    """A shop of the program: the pass shows `relevant_text` on the lock screen nearby."""
+
+    id: LocationId | None = Field(
+        default=None,
+        title="Shop code",
+        description="What staff accounts name as their location; made from the name when empty.",
+    )
+    name: Name = Field(title="Shop name", examples=["Bastille"])
+    # allow_inf_nan: Python's JSON reader takes NaN and Infinity, which no place is at.
+    latitude: float = Field(
+        ge=-90, le=90, allow_inf_nan=False, title="Latitude", examples=[48.8532]
+    )
+    longitude: float = Field(
+        ge=-180, le=180, allow_inf_nan=False, title="Longitude", examples=[2.3692]
+    )
+    relevant_text: Annotated[str, name_rules(max_length=100), CHECKED_NAME] | None = Field(
+        default=None,
+        title="Lock-screen hint",
+        description='Shown near the shop, e.g. "Your card is ready".',
+    )
+
+
+def slug(name: str) -> str:
+    """A location id from its name: ASCII letters and digits joined by dashes."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:56] or "location"
+
+
 class Program(_Strict):
     """A loyalty program: how members earn, what they get, and how the pass looks.
 
@@ -311,6 +368,38 @@ class Program(_Strict):
     design: Design | None = Field(
         default=None, title="Design", description="The pass's colours and logo text."
     )
+    status: Literal["active", "closed"] = Field(
+        default="active",
+        title="Status",
+        description="active: members can join. closed: nobody new joins; cards keep working.",
+    )
+    locations: list[Location] = Field(
+        default_factory=list,
+        max_length=MAX_LOCATIONS,
+        title="Shops",
+        description="Up to 10 shops; the pass reminds members on the lock screen nearby.",
+    )
+
+    @field_validator("locations")
+    @classmethod
+    def _locations_have_ids(cls, locations: list[Location]) -> list[Location]:
+        given = [location.id for location in locations if location.id is not None]
+        if len(set(given)) != len(given):
+            raise ValueError("location ids must be unique in the program")
+        taken, named = set(given), []
+        for location in locations:
+            if location.id is None:
+                base = candidate = slug(location.name)
+                n = 2
+                while candidate in taken:
+                    candidate, n = f"{base}-{n}", n + 1
+                taken.add(candidate)
+                location = location.model_copy(update={"id": candidate})
+            named.append(location)
+        return named
+
+    def location(self, location_id: str) -> Location | None:
+        return next((place for place in self.locations if place.id == location_id), None)
 
     @field_validator("stamps", "points")
     @classmethod

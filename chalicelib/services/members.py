@@ -19,6 +19,7 @@ from chalicelib.errors import (
     Conflict,
     InvalidCardNumber,
     NotFound,
+    ProgramClosed,
     TooManyEnrolments,
     TooManyMisses,
     UnknownBarcode,
@@ -131,7 +132,8 @@ def enrol(
     `address` is the source address of an enrolment from the public form, which
     is limited per address and per program per hour (settings; duplicates count
     too): past a limit, TooManyEnrolments. None is the operator's own tools
-    (imports, the benchmarks), which are not limited. The
+    (imports, the benchmarks), which are not limited. A closed program enrols
+    nobody: ProgramClosed. The
     duplicate check keys on the address's mailbox (domain.emails); the member
     keeps the address as typed, to mail it.
 
@@ -142,6 +144,8 @@ def enrol(
     """
     program_item = load_program(program_id)
     program = program_of(program_item)
+    if program.status == "closed":
+        raise ProgramClosed("This program is closed: it takes no new members.")
     if address is not None:
         throttle.take(
             enrolment_limits(program_id, address),

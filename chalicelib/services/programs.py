@@ -13,7 +13,7 @@ from chalicelib import clock, ids
 from chalicelib.domain import pass_seconds
 from chalicelib.domain.field_errors import plain_errors
 from chalicelib.domain.ledger import Moment
-from chalicelib.domain.program import Program
+from chalicelib.domain.program import NAME_LENGTH, Program
 from chalicelib.errors import Conflict, Invalid, NotFound
 from chalicelib.root import per_root
 from chalicelib.services.auth import Principal
@@ -64,6 +64,7 @@ def create_program(principal: Principal, program: Program) -> ProgramItem:
         created_at=clock.iso(now),
         updated_at=clock.iso(now),
         pass_second=int(now.timestamp()),
+        status=program.status,
     )
 
     def build(tx: transact.Write) -> None:
@@ -109,7 +110,17 @@ def _merge(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 # The parts of a program that show on its passes: a change to one of them is fanned
 # out to every registered device (limits and tier windows do not show).
-VISIBLE_SECTIONS = ("name", "stamps", "points", "tiers", "design", "welcome", "birthday", "expiry")
+VISIBLE_SECTIONS = (
+    "name",
+    "stamps",
+    "points",
+    "tiers",
+    "design",
+    "welcome",
+    "birthday",
+    "expiry",
+    "locations",
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,7 @@ def patch_program(
                 advance,
                 ProgramItem.updated_at.set(clock.iso(now)),
                 ProgramItem.pass_second.set(pass_second),
+                ProgramItem.status.set(program.status),
             ],
             condition=locking.unchanged(item),
             name="program",
@@ -175,6 +187,7 @@ def patch_program(
         raise Conflict("The program changed meanwhile: read it and try again.") from exc
     item.document, item.version = document, version
     item.updated_at, item.pass_second = clock.iso(now), pass_second
+    item.status = program.status
     forget_program(program_id)
     return item, PassUpdates(job.job_id, int(job.members)) if job else None
 
@@ -203,12 +216,35 @@ def load_job(principal: Principal, job_id: str) -> JobItem:
 
 
 def list_programs(
-    principal: Principal, limit: int, cursor: dict[str, Any] | None
+    principal: Principal, limit: int, cursor: dict[str, Any] | None, closed: bool = False
 ) -> tuple[list[ProgramItem], dict[str, Any] | None]:
+    """The merchant's programs, oldest first; closed ones only with `closed`.
+
+    The filter runs in DynamoDB after `limit`: a page may hold fewer than `limit`
+    programs and still have a next one.
+    """
+    active = ProgramItem.status.does_not_exist() | (ProgramItem.status != "closed")
     page = ProgramItem.by_merchant.query(
-        principal.merchant_id, limit=limit, last_evaluated_key=cursor
+        principal.merchant_id,
+        limit=limit,
+        last_evaluated_key=cursor,
+        filter_condition=None if closed else active,
     )
     return list(page), page.last_evaluated_key
+
+
+COPY_SUFFIX = " (copy)"
+
+
+def copy_program(principal: Principal, program_id: str) -> ProgramItem:
+    """A new, active program with the same document, named "<name> (copy)".
+
+    Its members, statistics and uploaded images stay with the original.
+    """
+    source = program_of(load_program(program_id, principal.merchant_id))
+    name = source.name[: NAME_LENGTH - len(COPY_SUFFIX)].rstrip() + COPY_SUFFIX
+    copy = source.model_copy(update={"name": name, "status": "active"})
+    return create_program(principal, copy)
 
 
 # The program cache: the one rule for reading a program.

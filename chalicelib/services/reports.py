@@ -6,10 +6,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib.errors import Invalid
 from chalicelib.services.auth import Principal
 from chalicelib.services.members import STAT_SHARDS
 from chalicelib.services.moments import moment_for
-from chalicelib.services.programs import load_program
+from chalicelib.services.programs import load_program, program_of
+from chalicelib.store.convert import stat_key_parts, stat_range
 from chalicelib.store.models import StaffDayItem, StaffItem, StatItem
 
 COUNTERS = (
@@ -42,15 +44,29 @@ def stats_period(principal: Principal, first: date | None, last: date | None) ->
     return first, last
 
 
-def program_stats(principal: Principal, program_id: str, first: date, last: date) -> dict[str, Any]:
-    """Every day from `first` to `last`: the sum of the program's counter shards."""
-    load_program(program_id, principal.merchant_id)
+def program_stats(
+    principal: Principal,
+    program_id: str,
+    first: date,
+    last: date,
+    location_id: str | None = None,
+) -> dict[str, Any]:
+    """Every day from `first` to `last`: the sum of the program's counter shards, every
+    location's included; with `location_id`, only what that location's staff did.
+
+    Raises Invalid for a location the program does not have.
+    """
+    program = program_of(load_program(program_id, principal.merchant_id))
+    if location_id is not None and program.location(location_id) is None:
+        raise Invalid("location_id: not a location of this program", field="location_id")
     totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    low, high = stat_range(first.isoformat(), last.isoformat())
     for shard in range(STAT_SHARDS):
-        for item in StatItem.query(
-            f"{program_id}#{shard}", StatItem.day.between(first.isoformat(), last.isoformat())
-        ):
-            day = totals[item.day]
+        for item in StatItem.query(f"{program_id}#{shard}", StatItem.day.between(low, high)):
+            day_key, place = stat_key_parts(item.day)
+            if location_id is not None and place != location_id:
+                continue
+            day = totals[day_key]
             for name in COUNTERS:
                 day[name] += int(getattr(item, name) or 0)
     days = []
@@ -60,6 +76,7 @@ def program_stats(principal: Principal, program_id: str, first: date, last: date
         current += timedelta(days=1)
     return {
         "program_id": program_id,
+        "location_id": location_id,
         "members": sum(day["enrolments"] for day in days),
         "days": days,
     }

@@ -23,8 +23,9 @@ from chalicelib.services.auth import (
     new_password,
     staff_email_key,
 )
+from chalicelib.services.programs import program_of
 from chalicelib.store import db, transact
-from chalicelib.store.models import MerchantItem, StaffItem, UniqueItem
+from chalicelib.store.models import MerchantItem, ProgramItem, StaffItem, UniqueItem
 
 MAX_TABLET_TOKEN_SECONDS = 24 * 3600
 # Resets one caller may make per hour: a stolen manager token must not churn through
@@ -119,6 +120,21 @@ def create_merchant(name: str, owner_email: str, timezone: str = "UTC") -> NewAc
     return account
 
 
+def check_location(merchant_id: str, location_id: str) -> None:
+    """A staff account's location is one of its merchant's programs' locations.
+
+    Raises Invalid otherwise. A merchant has a handful of programs: one Query.
+    """
+    for item in ProgramItem.by_merchant.query(merchant_id):
+        if program_of(item).location(location_id) is not None:
+            return
+    raise Invalid(
+        "location_id: not a location of any of your programs: add it to a program's "
+        "locations first",
+        field="location_id",
+    )
+
+
 def create_staff(
     principal: Principal,
     email: str,
@@ -128,9 +144,12 @@ def create_staff(
     daily_stamp_cap: int | None = None,
     daily_points_cap: int | None = None,
 ) -> NewAccount:
-    """A manager adds baristas; an owner adds anyone."""
+    """A manager adds baristas; an owner adds anyone. A location must be one of the
+    merchant's programs' (check_location)."""
     if not may_manage(principal.role, role):
         raise Forbidden(f"A {principal.role.name} cannot create {role.name} accounts.")
+    if location_id is not None:
+        check_location(principal.merchant_id, location_id)
     account = _new_staff(principal.merchant_id, email, name, role, location_id)
     account.staff.daily_stamp_cap = daily_stamp_cap
     account.staff.daily_points_cap = daily_points_cap
@@ -224,6 +243,8 @@ def change_staff(principal: Principal, staff_id: str, changes: dict[str, Any]) -
         principal.role, Role.parse(changes["role"])
     ):
         raise Forbidden(f"A {principal.role.name} cannot make {changes['role']} accounts.")
+    if changes.get("location_id") is not None:
+        check_location(principal.merchant_id, changes["location_id"])
     actions = []
     for field in ("name", "role", "location_id", "daily_stamp_cap", "daily_points_cap"):
         if field not in changes:

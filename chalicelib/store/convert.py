@@ -182,6 +182,28 @@ def _seconds(member: MemberItem, program_item: ProgramItem) -> tuple[int, int, i
     )
 
 
+# A stat item's sort key is the day, or `<day>#<location_id>` for what staff of a
+# location did: one item per write either way, and a program's totals stay one Query
+# per shard over the days' range (`<day>` sorts before `<day>#...`, `#` before `$`).
+LOCATION_SEPARATOR = "#"
+_AFTER_LOCATIONS = "$"
+
+
+def stat_day_key(day: str, location_id: str | None) -> str:
+    return f"{day}{LOCATION_SEPARATOR}{location_id}" if location_id else day
+
+
+def stat_range(first: str, last: str) -> tuple[str, str]:
+    """The sort-key range holding every stat item of the days first..last, any location."""
+    return first, last + _AFTER_LOCATIONS
+
+
+def stat_key_parts(key: str) -> tuple[str, str | None]:
+    """(day, location_id or None) of a stat item's sort key."""
+    day, _, location = key.partition(LOCATION_SEPARATOR)
+    return day, location or None
+
+
 def stat_actions(stats: dict[str, int], first_today: bool) -> list[Action]:
     actions = [getattr(StatItem, name).add(n) for name, n in stats.items()]
     # Always at least one action, so that a transaction keeps its operation indices.

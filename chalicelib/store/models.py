@@ -128,6 +128,9 @@ class ProgramItem(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     pass_second = NumberAttribute(default=0)  # a design change: every member's pass changed
+    # The document's `status`, beside it so that GET /v1/programs filters closed ones
+    # out in DynamoDB (absent on programs stored before: active).
+    status = UnicodeAttribute(null=True)
     by_merchant = ProgramsByMerchant()
 
 

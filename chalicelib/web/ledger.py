@@ -162,7 +162,7 @@ def list_staff_transactions(call: Call, staff_id: str) -> dict[str, Any]:
 @api.route(
     "/v1/programs/{program_id}/stats",
     "GET",
-    summary="Per-day statistics of a program",
+    summary="Per-day statistics of a program, or of one of its locations",
     role=Role.manager,
     query=StatsQuery,
     response=StatsOut,
@@ -172,7 +172,7 @@ def stats(call: Call, program_id: str) -> dict[str, Any]:
     first, last = reports.stats_period(call.me, call.query.from_, call.query.to)
     if last < first or (last - first).days > 366:
         raise Invalid("to: must be on or after `from`, at most 366 days later", field="to")
-    return reports.program_stats(call.me, program_id, first, last)
+    return reports.program_stats(call.me, program_id, first, last, call.query.location_id)
 
 
 @api.route(

@@ -32,7 +32,7 @@ api = Api(__name__, tag="members")
     response=EnrolmentOut,
     status=201,
     others=((200, AlreadyEnrolledOut),),
-    errors=(404, 413, 422, 429),
+    errors=(404, 409, 413, 422, 429),
 )
 def enrol(call: Call, program_id: str) -> object:
     body = call.body

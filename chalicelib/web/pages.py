@@ -113,6 +113,9 @@ def join(call: Call, program_id: str) -> Response:
     except NotFound:
         return _page("missing.html", 404)
     name, bg, fg = _colours_of(program)
+    if program.status == "closed":
+        # The form would only end in 409 program_closed: say so at once.
+        return _page("closed.html", title=name, bg=bg, fg=fg)
     # A birthday is asked for only where it earns something: no data without a purpose.
     birthday = ""
     if program.birthday is not None:

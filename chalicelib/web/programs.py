@@ -10,9 +10,9 @@ from chalicelib.web import cursor
 from chalicelib.web.routing import Api, Call
 from chalicelib.web.schemas import (
     JobOut,
-    ListQuery,
     ProgramIn,
     ProgramList,
+    ProgramListQuery,
     ProgramOut,
     ProgramPatch,
     ProgramPreviewOut,
@@ -67,6 +67,19 @@ def patch_program(call: Call, program_id: str) -> dict[str, Any]:
 
 
 @api.route(
+    "/v1/programs/{program_id}/copies",
+    "POST",
+    summary='Duplicate a program: the same document, named "<name> (copy)", active',
+    role=Role.owner,
+    response=ProgramOut,
+    status=201,
+    errors=(403, 404),
+)
+def copy_program(call: Call, program_id: str) -> dict[str, Any]:
+    return programs.program_view(programs.copy_program(call.me, program_id))
+
+
+@api.route(
     "/v1/jobs/{job_id}",
     "GET",
     summary="A background job's progress (a program change reaching every pass)",
@@ -91,15 +104,17 @@ def job(call: Call, job_id: str) -> dict[str, Any]:
 @api.route(
     "/v1/programs",
     "GET",
-    summary="The merchant's programs",
+    summary="The merchant's programs (closed ones with include=closed)",
     role=Role.manager,
-    query=ListQuery,
+    query=ProgramListQuery,
     response=ProgramList,
 )
 def list_programs(call: Call) -> dict[str, Any]:
-    scope = f"programs:{call.me.merchant_id}"
+    closed = call.query.include == "closed"
+    # The cursor of one listing is no cursor of the other: their pages differ.
+    scope = f"programs:{call.me.merchant_id}{':closed' if closed else ''}"
     items, last = programs.list_programs(
-        call.me, call.query.limit, cursor.decode(call.query.cursor, scope)
+        call.me, call.query.limit, cursor.decode(call.query.cursor, scope), closed=closed
     )
     return {
         "items": [programs.program_view(p) for p in items],

@@ -190,6 +190,12 @@ class ListQuery(_Schema):
     cursor: str | None = None
 
 
+class ProgramListQuery(ListQuery):
+    include: Literal["closed"] | None = Field(
+        default=None, description="`closed`: list closed programs too"
+    )
+
+
 # --- members -----------------------------------------------------------------
 
 
@@ -429,6 +435,9 @@ class StatsQuery(_Schema):
     to: date | None = Field(
         default=None, description="Last day, at most 366 days after `from`; today if absent"
     )
+    location_id: LocationId | None = Field(
+        default=None, description="Only what staff of this location did (a program location's id)"
+    )
 
 
 class DayStats(_Schema):
@@ -445,6 +454,7 @@ class DayStats(_Schema):
 
 class StatsOut(_Schema):
     program_id: str
+    location_id: str | None = Field(default=None, description="The location asked for, if any")
     members: int = Field(description="Enrolments in the period")
     days: list[DayStats]
 

@@ -32,6 +32,22 @@ def create_program(client, merchant, document=STAMP_CARD) -> dict:
     return response.json()
 
 
+def location(location_id: str, latitude: float = 48.8566, longitude: float = 2.3522) -> dict:
+    return {
+        "id": location_id,
+        "name": f"Shop {location_id}",
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+
+
+def program_with_locations(client, merchant, *location_ids: str, document=STAMP_CARD) -> dict:
+    """A program of the merchant with these shops: staff may then work at them."""
+    return create_program(
+        client, merchant, {**document, "locations": [location(i) for i in location_ids]}
+    )
+
+
 def enrol(client, program_id: str, email: str | None = None, **extra) -> dict:
     body = {
         "name": "Ada",

@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.e2e.helpers import program_with_locations
 from tests.e2e.test_programs_and_enrolment import STAMP_CARD, create_program, enrol
 
 # --- tokens made by hand -------------------------------------------------------
@@ -304,6 +305,14 @@ def test_signing_in_returns_a_token_that_works(client, merchant):
 
 
 def test_a_barista_signs_in_with_their_location(client, merchant):
+    program_with_locations(client, merchant, "counter-1")
+    moved = client.patch(
+        f"/v1/staff/{merchant.staff_ids['barista']}",
+        json={"location_id": "counter-1"},
+        headers=merchant.auth("owner"),
+    )
+    assert moved.status_code == 200, moved.text
+
     response = login(client, merchant.emails["barista"], merchant.passwords["barista"])
 
     assert response.status_code == 200

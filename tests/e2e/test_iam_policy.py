@@ -34,7 +34,16 @@ from chalicelib.store import db
 from deploy import stage as stages
 from deploy.policy import ACCESS, INDEX_QUERIES, policy
 from tests.conftest import Merchant, pretending
-from tests.e2e.helpers import POINTS_CARD, STAMP_CARD, create_program, enrol, key, ledger, stamp
+from tests.e2e.helpers import (
+    POINTS_CARD,
+    STAMP_CARD,
+    create_program,
+    enrol,
+    key,
+    ledger,
+    program_with_locations,
+    stamp,
+)
 from tests.e2e.ledger_helpers import card, purchase, redeem, void
 from tests.iam import allowed
 from tests.peers.conftest import google_peer  # noqa: F401 - the fixture
@@ -196,6 +205,8 @@ def _operator_lambda() -> None:
 def _staff_and_sign_in(client: httpx.Client, merchant: Merchant) -> None:
     owner = merchant.auth("owner")
     email = f"till-{uuid.uuid4().hex[:10]}@example.com"
+    # A staff account's location is one of the merchant's programs' (a Query of them).
+    program_with_locations(client, merchant, "bar")
     made = client.post(
         "/v1/staff",
         json={"email": email, "name": "Till", "role": "barista", "location_id": "bar"},

@@ -102,7 +102,31 @@ def test_a_stamp_card_class_has_the_program_name_logo_colour_and_callback():
         "reviewStatus": "UNDER_REVIEW",
         "callbackOptions": {"url": "https://loyalty.example/google/callbacks"},
         "hexBackgroundColor": "#3c414c",
+        # Empty, not absent: the class is patched, and a patch keeps what it leaves out.
+        "merchantLocations": [],
     }
+
+
+def test_a_class_lists_the_program_s_shops_as_merchant_locations():
+    shops = [
+        {"id": "bastille", "name": "Bastille", "latitude": 48.8532, "longitude": 2.3692},
+        {"name": "Marais", "latitude": -33.5, "longitude": 151, "relevant_text": "Near"},
+    ]
+
+    body = loyalty_class(
+        ISSUER,
+        ids.new_id(),
+        rules({**STAMP_CARD, "locations": shops}),
+        "Café Blue",
+        "https://l/x.png",
+        "https://c",
+    )
+
+    assert body["merchantLocations"] == [
+        {"latitude": 48.8532, "longitude": 2.3692},
+        {"latitude": -33.5, "longitude": 151.0},
+    ]
+    assert "locations" not in body  # Google's deprecated LatLongPoint list
 
 
 def test_a_points_class_with_tiers_labels_the_tier_and_lists_the_tiers_in_order():

@@ -67,6 +67,7 @@ from chalicelib.store.convert import (
     pass_outbox,
     reward_maps,
     stat_actions,
+    stat_day_key,
 )
 from chalicelib.store.db import connection, resolved
 from chalicelib.store.models import (
@@ -317,11 +318,13 @@ def _build(
     tx.save(entry, condition=TransactionItem.sk.does_not_exist(), name="entry")
     # outbox: one record per member, so changes before delivery coalesce
     pass_outbox(tx, member, version, change.type, moment, notify=bool(outcome.rewards_unlocked))
-    # stats: the day's statistics, on a random shard
+    # stats: the day's statistics, on a random shard, under the location of the staff
+    # who did it (a void's, under the location of what it reverses)
     stats = json.loads(entry.detail)["stats"]
     shard = f"{member.program_id}#{random.randrange(STAT_SHARDS)}"  # noqa: S311
+    location = change.voids.location_id if change.voids is not None else entry.location_id
     tx.update(
-        StatItem(shard, today),
+        StatItem(shard, stat_day_key(today, location)),
         actions=stat_actions(stats, member.last_active_day != today),
         name="stats",
     )

@@ -48,6 +48,7 @@ def record_purchase(
     def rule(c: Context) -> Outcome:
         program_currency = c.program.points.currency if c.program.points else currency
         value = ledger.parse_amount(amount, currency, program_currency)
+        ledger.check_purchase_size(value, c.program, c.principal.role)
         return ledger.purchase(
             c.card, c.program, value, currency, c.transaction_id, c.new_id, c.moment
         )

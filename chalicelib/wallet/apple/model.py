@@ -49,6 +49,8 @@ class PassContent:
     logo_text: str | None = None
     voided: bool = False
     expiry_notice: str | None = None  # e.g. "120 points expire on 31 Dec"
+    # The program's shops: (latitude, longitude, lock-screen text), at most 10.
+    locations: tuple[tuple[float, float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,14 @@ def pass_content(
         logo_text=(design.logo_text if design else None) or merchant_name,
         voided=member.erased,
         expiry_notice=expiry_notice,
+        locations=tuple(
+            (
+                place.latitude,
+                place.longitude,
+                place.relevant_text or f"{program.name}: your card is ready at {place.name}",
+            )
+            for place in program.locations
+        ),
     )
 
 
@@ -186,6 +196,14 @@ def pass_json(content: PassContent) -> dict[str, Any]:
     if content.card_number:
         code["altText"] = content.card_number
     document["barcodes"] = [code]
+
+    # Locations: https://developer.apple.com/documentation/walletpasses/pass/locations-data.dictionary
+    # Numbers (doubles), not strings; at most 10, beyond which Wallet ignores the rest.
+    if content.locations:
+        document["locations"] = [
+            {"latitude": latitude, "longitude": longitude, "relevantText": text}
+            for latitude, longitude, text in content.locations[:10]
+        ]
     return document
 
 

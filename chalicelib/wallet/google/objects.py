@@ -71,6 +71,14 @@ def loyalty_class(
     background = program.design.background_color if program.design else None
     if background:
         body["hexBackgroundColor"] = hex_colour(background)
+    # https://developers.google.com/wallet/reference/rest/v1/MerchantLocation
+    # `merchantLocations` (at most 10 on a class) replaces the deprecated `locations`
+    # (LatLongPoint), which no longer triggers notifications: Google notifies near each.
+    # Always sent, empty too: a class patch must remove locations the program dropped.
+    body["merchantLocations"] = [
+        {"latitude": place.latitude, "longitude": place.longitude}
+        for place in program.locations[:10]
+    ]
     tiers = program.tiers_by_threshold
     if tiers:
         # The member's own tier is on the object (a text module): the class's

@@ -38,15 +38,38 @@ $("logout").addEventListener("click", () => { sessionStorage.removeItem(SESSION)
 
 // ---- programs ----------------------------------------------------------------
 async function loadPrograms() {
-  const result = await call("/v1/programs?limit=100");
+  const result = await call("/v1/programs?limit=100&include=closed");
   if (!result.ok) { $("programs").replaceChildren(el("li", { class: "error" }, errorText(result))); return; }
+  // A staff account's location is one of the programs' locations: offered as you type.
+  const places = new Map(result.data.items.flatMap((p) => (p.locations ?? []).map((l) => [l.id, l.name])));
+  $("location-ids").replaceChildren(...[...places].map(([id, name]) => el("option", { value: id }, name)));
   $("programs").replaceChildren(...result.data.items.map((p) => el("li", {},
-    el("strong", {}, p.name), el("span", { class: "note" }, p.kind),
+    el("strong", {}, p.name), el("span", { class: "note" }, p.status === "closed" ? `${p.kind}, closed to new members` : p.kind),
+    ...lifeCycleButtons(p),
     el("a", { href: `/join/${p.program_id}` }, "Join page"),
     el("a", { href: `/join/${p.program_id}/poster.png` }, "Poster"),
     el("button", { type: "button", class: "secondary", "aria-label": `Edit ${p.name}`, onclick: () => openProgram(p) }, "Edit"),
     el("button", { type: "button", class: "secondary", "aria-label": `Stats of ${p.name}`, onclick: () => stats.show(p) }, "Stats"),
     el("button", { type: "button", class: "secondary", "aria-label": `Members CSV of ${p.name}`, onclick: () => members.exportMembers(p) }, "Members CSV"))));
+}
+
+// Close or reopen enrolment, and duplicate: the owner's (the API answers a manager 403).
+function lifeCycleButtons(p) {
+  if (session.staff.role !== "owner") return [];
+  const closed = p.status === "closed";
+  const status = (text) => { $("programs-status").textContent = text; };
+  return [
+    el("button", { type: "button", class: "secondary", "aria-label": `${closed ? "Reopen" : "Close"} enrolment of ${p.name}`, onclick: async () => {
+      const result = await call(`/v1/programs/${p.program_id}`, { method: "PATCH", body: { status: closed ? "active" : "closed" } });
+      status(result.ok ? `${p.name} is ${closed ? "open to new members again" : "closed to new members; its cards keep working"}.` : errorText(result));
+      loadPrograms();
+    } }, closed ? "Reopen enrolment" : "Close enrolment"),
+    el("button", { type: "button", class: "secondary", "aria-label": `Duplicate ${p.name}`, onclick: async () => {
+      const result = await call(`/v1/programs/${p.program_id}/copies`, { method: "POST" });
+      status(result.ok ? `${result.data.name} made.` : errorText(result));
+      loadPrograms();
+    } }, "Duplicate"),
+  ];
 }
 
 $("new-program").addEventListener("click", () => openProgram(null));

@@ -4,6 +4,9 @@
 // response (docs/api.md), so an action is never applied twice. An answer that refuses
 // (a 4xx, a 429 scan_limit included) is final: shown at once and dropped.
 // The sign-in token lives in sessionStorage, like the console's: it ends with the tab.
+// A purchase above the program's max_purchase is refused to a barista (403
+// manager_required): a manager signs in on the spot, and their token records that one
+// purchase, with the same key, and is then forgotten.
 import { api, errorText, el, newKey } from "/static/api.js";
 
 const SESSION = "loyalty.counter.session";
@@ -97,8 +100,19 @@ function typedCode(text) {
 async function scan(body) {
   $("find-error").textContent = "";
   const result = await call("/v1/scans", { method: "POST", body });
-  if (result.ok) await showMember(result.data);
+  if (result.ok) await showFound(result.data);
   else $("find-error").textContent = errorText(result);
+}
+
+// A member just looked up: a fresh card, brought into view (on a phone it is below
+// the scanner) with the focus on its name, so that Tab goes on to its actions.
+async function showFound(view) {
+  good("");
+  $("action-error").textContent = "";
+  await showMember(view);
+  const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+  $("member").scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+  $("member-name").focus({ preventScroll: true });
 }
 
 $("code-form").addEventListener("submit", (event) => {
@@ -117,9 +131,9 @@ $("email-form").addEventListener("submit", async (event) => {
   if (!result.ok) { $("find-error").textContent = errorText(result); return; }
   const items = result.data.items;
   if (items.length === 0) $("find-error").textContent = "No member with that email.";
-  else if (items.length === 1) showMember(items[0]);
+  else if (items.length === 1) showFound(items[0]);
   else {
-    const buttons = await Promise.all(items.map(async (m) => el("button", { type: "button", class: "secondary", onclick: () => showMember(m) },
+    const buttons = await Promise.all(items.map(async (m) => el("button", { type: "button", class: "secondary", onclick: () => showFound(m) },
       `${m.name ?? "Member"}: ${(await programOf(m.program_id))?.name ?? m.program_id}`)));
     $("matches").replaceChildren(...buttons);
   }
@@ -209,13 +223,16 @@ async function showMember(view) {
   $("tier").classList.toggle("hidden", !view.tier);
   $("stamp-actions").classList.toggle("hidden", !stamps);
   $("points-actions").classList.toggle("hidden", stamps);
-  if (!stamps && program) $("currency").textContent = program.points.currency;
+  if (!stamps && program) {
+    $("currency").textContent = program.points.currency;
+    $("amount-hint").textContent = `For example 4${DECIMAL}50 (a comma or a point).`;
+  }
   const rewards = view.rewards.map((r) => el("li", {}, el("span", {}, r.name),
-    el("button", { type: "button", onclick: () => act(`Redeem ${r.name}`, view, "redemptions", { reward_id: r.reward_id }) }, "Redeem")));
+    el("button", { type: "button", "aria-label": `Redeem ${r.name}`, onclick: () => confirmRedeem(r.name, view, { reward_id: r.reward_id }) }, "Redeem")));
   for (const item of (!stamps && program?.points.catalog) || []) {
     rewards.push(el("li", {}, el("span", {}, `${item.name} (${item.cost} points)`),
-      el("button", { type: "button", disabled: view.balances.points < item.cost,
-        onclick: () => act(`Redeem ${item.name}`, view, "redemptions", { catalog_item_id: item.id }) }, "Redeem")));
+      el("button", { type: "button", "aria-label": `Redeem ${item.name}`, disabled: view.balances.points < item.cost,
+        onclick: () => confirmRedeem(`${item.name} (${item.cost} points)`, view, { catalog_item_id: item.id }) }, "Redeem")));
   }
   $("rewards").replaceChildren(...(rewards.length ? rewards : [el("li", { class: "note" }, "None yet.")]));
 }
@@ -227,23 +244,69 @@ $("stamp-n").addEventListener("click", () => {
   act(`+${count} stamps`, member, "stamps", { count });
 });
 
+// ---- amounts, as this browser's locale writes them ----------------------------
+// "4,50" in France, "4.50" in England: either mark is read as the decimal one, and a
+// grouping mark ("1 234,50", "1.234,50") is dropped. The API takes "4.50".
+const DECIMAL = new Intl.NumberFormat(navigator.language).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
+
+function decimalsOf(currency) {
+  try { return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits; } catch { return 2; }
+}
+
+function parseAmount(text, currency) {
+  let plain = text.replace(/[\s\u00a0\u202f']/g, "");
+  const group = DECIMAL === "," ? "." : ",";
+  if (plain.includes(",") && plain.includes(".")) plain = plain.split(group).join("");
+  plain = plain.replace(",", ".");
+  const places = decimalsOf(currency);
+  const shape = places ? new RegExp(`^\\d+(\\.\\d{1,${places}})?$`) : /^\d+$/;
+  return shape.test(plain) && Number(plain) > 0 ? plain : null;
+}
+
+function shown(amount) {
+  return DECIMAL === "." ? amount : amount.replace(".", DECIMAL);
+}
+
 const keypad = document.querySelector(".keypad");
-for (const key of ["1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "⌫"]) {
-  keypad.append(el("button", { type: "button", "aria-label": key === "⌫" ? "Delete" : key, onclick: () => {
+for (const key of ["1", "2", "3", "4", "5", "6", "7", "8", "9", DECIMAL, "0", "⌫"]) {
+  const label = key === "⌫" ? "Delete" : key === DECIMAL ? (DECIMAL === "," ? "Decimal comma" : "Decimal point") : key;
+  keypad.append(el("button", { type: "button", "aria-label": label, onclick: () => {
     const input = $("amount");
     input.value = key === "⌫" ? input.value.slice(0, -1) : input.value + key;
   } }, key));
 }
 $("purchase").addEventListener("click", () => {
-  const amount = $("amount").value.trim();
-  if (!/^\d+(\.\d{1,2})?$/.test(amount)) { $("action-error").textContent = "Enter the amount paid, like 4.50."; return; }
-  act(`Purchase ${amount} ${program.points.currency}`, member, "purchases", { amount: { amount, currency: program.points.currency } });
+  const currency = program.points.currency;
+  const amount = parseAmount($("amount").value.trim(), currency);
+  if (!amount) { $("action-error").textContent = `Enter the amount paid, like 4${DECIMAL}50.`; return; }
+  act(`Purchase ${shown(amount)} ${currency}`, member, "purchases", { amount: { amount, currency } });
   $("amount").value = "";
 });
+
+// ---- redeeming: asked, then confirmed ----------------------------------------------
+let redeeming = null;
+function confirmRedeem(name, view, body) {
+  redeeming = { name, view, body };
+  $("redeem-text").textContent = `Redeem ${name} for ${view.name ?? "this member"}? It cannot be used again.`;
+  $("redeem-dialog").showModal();
+  $("redeem-yes").focus();
+}
+$("redeem-yes").addEventListener("click", () => {
+  $("redeem-dialog").close();
+  if (redeeming) act(`Redeem ${redeeming.name}`, redeeming.view, "redemptions", redeeming.body);
+  redeeming = null;
+});
+$("redeem-no").addEventListener("click", () => { redeeming = null; $("redeem-dialog").close(); });
+
+function good(text) {
+  $("action-note").textContent = text;
+  $("action-note").classList.toggle("hidden", !text);
+}
 
 // ---- the queue -------------------------------------------------------------
 function act(label, view, kind, body) {
   $("action-error").textContent = "";
+  good("");
   const key = newKey(); // made at the tap: every retry of this action carries it
   const action = { key, label, name: view.name ?? "Member", path: `/v1/members/${encodeURIComponent(view.member_id)}/${kind}`,
     body: { ...body, idempotency_key: key }, attempts: 0 };
@@ -299,10 +362,10 @@ async function flush() {
       }
       save(QUEUE, load(QUEUE, []).filter((a) => a.key !== action.key));
       if (result.ok) {
-        setRecent(action.key, { state: "done", transaction_id: result.data.transaction?.transaction_id, message: given(result.data.transaction) });
-        if (result.data.member && member?.member_id === result.data.member.member_id) await showMember(result.data.member);
-        const unlocked = result.data.rewards_unlocked || [];
-        if (unlocked.length) $("action-error").textContent = `Reward unlocked: ${unlocked.map((r) => r.name).join(", ")}`;
+        await succeeded(action, result);
+      } else if (result.status === 403 && result.data?.error?.code === "manager_required") {
+        setRecent(action.key, { state: "approval", message: "a manager must approve" });
+        askManager(action, errorText(result));
       } else {
         setRecent(action.key, { state: "failed", message: errorText(result) });
         $("action-error").textContent = `${action.name}, ${action.label}: ${errorText(result)}`;
@@ -313,6 +376,70 @@ async function flush() {
     flushing = false;
     renderRecent();
   }
+}
+
+// Good news in the success colour: the error line is for refusals only.
+async function succeeded(action, result) {
+  const txn = result.data.transaction;
+  setRecent(action.key, { state: "done", transaction_id: txn?.transaction_id, message: given(txn) });
+  if (result.data.member && member?.member_id === result.data.member.member_id) await showMember(result.data.member);
+  const unlocked = result.data.rewards_unlocked || [];
+  if (unlocked.length) good(`Reward unlocked for ${action.name}: ${unlocked.map((r) => r.name).join(", ")}. Tell them!`);
+  else if (txn?.reward) good(`${txn.reward.name} redeemed for ${action.name}. Enjoy!`);
+  else if (txn) good(`${action.name}: ${given(txn) ?? `${action.label} done`}.`);
+  renderRecent();
+}
+
+// ---- a manager's approval, asked for on the spot ------------------------------------
+// Built when needed, not in the page: its email and password fields exist only while
+// it is open. The manager's token records this one action (its key unchanged: the
+// refusal wrote nothing) and is dropped with the dialog, never stored.
+function askManager(action, message) {
+  $("manager-dialog")?.remove();
+  const email = el("input", { id: "manager-email", type: "email", autocomplete: "off", required: true });
+  const password = el("input", { id: "manager-password", type: "password", autocomplete: "off", required: true });
+  const error = el("p", { id: "manager-error", class: "error", role: "alert" });
+  const approve = el("button", { type: "submit" }, "Approve and record");
+  const form = el("form", {},
+    el("h2", { id: "manager-title" }, "A manager must approve"),
+    el("p", { id: "manager-text" }, `${action.name}, ${action.label}: ${message}`),
+    el("label", { for: "manager-email" }, "Manager's email"), email,
+    el("label", { for: "manager-password" }, "Manager's password"), password,
+    error,
+    el("div", { class: "row" }, approve,
+      el("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Cancel")));
+  const dialog = el("dialog", { id: "manager-dialog", "aria-labelledby": "manager-title", "aria-describedby": "manager-text" }, form);
+  let recorded = false;
+  dialog.addEventListener("close", () => {
+    if (!recorded) {
+      setRecent(action.key, { state: "failed", message: "not recorded: no manager approved it" });
+      renderRecent();
+    }
+    dialog.remove();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    approve.disabled = true;
+    try {
+      const login = await api("/v1/auth/login", { method: "POST", body: { email: email.value.trim(), password: password.value } });
+      if (!login.ok) { error.textContent = errorText(login); return; }
+      if (login.data.staff.role === "barista") { error.textContent = "This is a barista's account: a manager or the owner must approve."; return; }
+      const result = await api(action.path, { method: "POST", body: action.body, token: login.data.token });
+      if (!result.ok) { error.textContent = errorText(result); return; }
+      recorded = true;
+      dialog.close();
+      await succeeded(action, result);
+    } catch {
+      error.textContent = "No connection: try again when the network is back.";
+    } finally {
+      password.value = "";
+      approve.disabled = false;
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  email.focus();
 }
 
 // What the change gave, as its ledger entry says: ten stamps that fill a ten-stamp
@@ -332,7 +459,7 @@ function renderRecent() {
   $("queue-status").textContent = queued ? `${queued} action${queued > 1 ? "s" : ""} queued, will retry when the connection is back.` : "";
   $("queue-status").classList.toggle("hidden", !queued);
   const manager = signedIn() && session.staff.role !== "barista";
-  const text = { sending: "sending…", queued: "queued, will retry", done: "done", failed: "refused", voided: "undone" };
+  const text = { sending: "sending…", queued: "queued, will retry", done: "done", failed: "refused", voided: "undone", approval: "waiting" };
   $("recent").replaceChildren(...load(RECENT, []).map((r) => el("li", {},
     el("span", {}, r.name ? `${r.name} · ${r.label}` : r.label, " · ", el("span", { class: `state-${r.state}` }, r.message ? `${text[r.state]}: ${r.message}` : text[r.state])),
     manager && r.state === "done" && r.transaction_id && !r.label.startsWith("Undo")
