@@ -50,6 +50,9 @@ class Settings:
     # Email (Amazon SES v2): None sender means log the mail that would be sent.
     ses_endpoint: str | None
     mail_from: str | None
+    # Brand images (S3): the bucket, and an endpoint for moto's S3 in the local run.
+    images_bucket: str
+    s3_endpoint: str | None
     # Enrolments per source address and per program per hour; 0 turns a limit off.
     enrolment_limit_per_address: int
     enrolment_limit_per_program: int
@@ -103,6 +106,8 @@ def settings() -> Settings:
         delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", 10),
         ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
         mail_from=os.environ.get("MAIL_FROM") or None,
+        images_bucket=os.environ.get("IMAGES_BUCKET") or f"wallet-loyalty-{stage}-images",
+        s3_endpoint=os.environ.get("S3_ENDPOINT") or None,
         enrolment_limit_per_address=_int("ENROLMENT_LIMIT_PER_ADDRESS", 60),
         enrolment_limit_per_program=_int("ENROLMENT_LIMIT_PER_PROGRAM", 1000),
     )

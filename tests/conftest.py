@@ -31,6 +31,7 @@ os.environ.update(
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("SES_ENDPOINT", None)
+os.environ.pop("S3_ENDPOINT", None)
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +64,10 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     """A real DynamoDB-speaking HTTP server on a free loopback port, tables created.
 
     moto's SES is served beside it, the sender verified: every test that mails
-    (an enrolment of an address already enrolled) sends there, never to AWS.
+    (an enrolment of an address already enrolled) sends there, never to AWS; and
+    moto's S3, with the brand images' bucket.
     """
-    from chalicelib import mail
+    from chalicelib import blobs, mail
     from chalicelib.config import settings
     from chalicelib.store import db
     from deploy.stage import Stage
@@ -78,9 +80,13 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     os.environ["DYNAMODB_ENDPOINT"] = url
     ses = EmbeddedService("sesv2")
     os.environ["SES_ENDPOINT"] = ses.start()
+    # The brand images' bucket in moto's S3, reached through blobs.py as in production.
+    s3 = EmbeddedService("s3")
+    os.environ["S3_ENDPOINT"] = s3.start()
     settings.cache_clear()
     db.bind()
     mail.verify_sender()
+    blobs.create_bucket()
     # The tables as the deploy template makes them, through CloudFormation: every
     # test then shows that the template and the code agree on names, keys and indexes.
     config = settings()
@@ -89,6 +95,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     create_stack(cloudformation.start(), "loyalty-tables", tables(stage), config.region)
     cloudformation.stop()
     yield url
+    s3.stop()
     ses.stop()
     server.stop()
 

@@ -128,6 +128,9 @@ class ProgramItem(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     pass_second = NumberAttribute(default=0)  # a design change: every member's pass changed
+    # The uploaded brand images' versions as JSON, {"logo": "<16 hex>", ...}: the
+    # bytes are in S3 (chalicelib/blobs.py), never here.
+    images = UnicodeAttribute(null=True)
     by_merchant = ProgramsByMerchant()
 
 
