@@ -18,14 +18,18 @@ from PIL import Image
 from chalicelib.config import settings
 from tests import brand_samples as samples
 from tests.apple_samples import unzip, verify
+from tests.e2e import test_google_wallet, test_push
 from tests.e2e.helpers import STAMP_CARD, create_program, enrol
 from tests.e2e.test_apple_web_service import download
-from tests.e2e.test_google_wallet import ISSUER, deliver_all, google  # noqa: F401 - fixture
-from tests.e2e.test_push import apns, registered  # noqa: F401 - the fixture
-from tests.integration.test_passkit_generator_reads_our_passes import (  # noqa: F401 - fixture
-    passkit_generator,
-)
+from tests.e2e.test_google_wallet import ISSUER, deliver_all
+from tests.e2e.test_push import registered
+from tests.integration import test_passkit_generator_reads_our_passes
 from tests.peers.conftest import google_peer  # noqa: F401 - the fixture google needs
+
+# Fixtures of other modules: a local APNs, a Google peer, passkit-generator installed.
+apns = test_push.apns
+google = test_google_wallet.google
+passkit_generator = test_passkit_generator_reads_our_passes.passkit_generator
 
 
 def put_image(client, merchant, program_id: str, kind: str, data: bytes, **headers):
