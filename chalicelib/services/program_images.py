@@ -59,12 +59,13 @@ class DerivedCache:
     The rule: an entry is named by its upload's content hash, so it is never stale
     (a new upload is a new key) and any reader may use it; which version is current
     always comes from the program the reader read. Reading S3 for every pass would
-    cost more than the signature. The least recently used go past `limit` files
-    (a strip's derived files are at most a few MB).
+    cost more than the signature. The least recently used go past `limit_bytes`
+    (a photo strip's derived files are about 1 MB; a Lambda has 512 MB or more).
     """
 
-    def __init__(self, limit: int = 512) -> None:
-        self._limit = limit
+    def __init__(self, limit_bytes: int = 64 * 1024 * 1024) -> None:
+        self._limit = limit_bytes
+        self._size = 0
         self._files: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -77,10 +78,11 @@ class DerivedCache:
 
     def put(self, key: tuple[str, str, str], data: bytes) -> None:
         with self._lock:
+            previous = self._files.pop(key, None)
+            self._size += len(data) - (len(previous) if previous is not None else 0)
             self._files[key] = data
-            self._files.move_to_end(key)
-            while len(self._files) > self._limit:
-                self._files.popitem(last=False)
+            while self._size > self._limit and len(self._files) > 1:
+                self._size -= len(self._files.popitem(last=False)[1])
 
 
 _cache = DerivedCache()

@@ -129,3 +129,18 @@ def test_the_version_is_the_content_hash_so_the_same_bytes_give_the_same_version
         brand.derive("logo", data).version != brand.derive("logo", samples.png((801, 250))).version
     )
     assert brand.derive("logo", data).media_type == "image/png"
+
+
+def test_the_derived_cache_drops_the_least_recently_used_past_its_bytes():
+    from chalicelib.services.program_images import DerivedCache
+
+    cache = DerivedCache(limit_bytes=250)
+    cache.put(("p", "v1", "a.png"), b"a" * 100)
+    cache.put(("p", "v1", "b.png"), b"b" * 100)
+    cache.get(("p", "v1", "a.png"))  # used: b is now the oldest
+
+    cache.put(("p", "v2", "c.png"), b"c" * 100)
+
+    assert cache.get(("p", "v1", "b.png")) is None
+    assert cache.get(("p", "v1", "a.png")) == b"a" * 100
+    assert cache.get(("p", "v2", "c.png")) == b"c" * 100
