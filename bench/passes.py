@@ -77,8 +77,7 @@ UPLOADS = uploads()
 
 def build(content: PassContent, signer: certs.Signer, moment: datetime) -> bytes:
     """One pass as the service builds it: images from their caches, then the package."""
-    files = images.images_of(content)
-    files.update(UPLOADS)  # the uploads replace the generated images (passes.build)
+    files = images.with_uploads(content, UPLOADS)  # as passes.build: cups over the strip
     return package.build_pkpass(content, signer, files, moment)
 
 

@@ -132,8 +132,7 @@ def build(
     program_item, program = current or current_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
     pass_content = content(member, program, merchant)
-    files = images.images_of(pass_content)
     # The owner's uploads replace the generated images of their kind.
-    files.update(program_images.pass_files(program_item))
+    files = images.with_uploads(pass_content, program_images.pass_files(program_item))
     data = package.build_pkpass(pass_content, signer(), files, clock.now())
     return data, last_modified(member, program_item)

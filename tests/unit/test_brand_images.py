@@ -144,3 +144,36 @@ def test_the_derived_cache_drops_the_least_recently_used_past_its_bytes():
     assert cache.get(("p", "v1", "b.png")) is None
     assert cache.get(("p", "v1", "a.png")) == b"a" * 100
     assert cache.get(("p", "v2", "c.png")) == b"c" * 100
+
+
+def _strip_uploads() -> dict[str, bytes]:
+    derived = brand.derive("strip", samples.jpeg())
+    return {name: derived.files[name] for name in brand.apple_files("strip")}
+
+
+def test_a_stamp_card_draws_its_cups_over_an_uploaded_strip():
+    from chalicelib.wallet.apple import images
+    from tests.apple_samples import sample_pass
+
+    uploads = _strip_uploads()
+
+    three = images.with_uploads(sample_pass(stamps=3), uploads)
+    four = images.with_uploads(sample_pass(stamps=4), uploads)
+
+    assert opened(three["strip@3x.png"]).size == (1125, 369)
+    assert three["strip@3x.png"] != uploads["strip@3x.png"]
+    assert three["strip@3x.png"] != four["strip@3x.png"]
+    # The top of the strip, above the cups' band, is the owner's picture.
+    top = opened(three["strip@2x.png"]).convert("RGB").crop((0, 0, 750, 60))
+    assert top == opened(uploads["strip@2x.png"]).convert("RGB").crop((0, 0, 750, 60))
+
+
+def test_a_points_card_shows_the_uploaded_strip_as_it_is():
+    from chalicelib.wallet.apple import images
+    from tests.apple_samples import sample_pass
+
+    uploads = _strip_uploads()
+
+    files = images.with_uploads(sample_pass(kind="points", stamps_required=None), uploads)
+
+    assert files["strip@3x.png"] == uploads["strip@3x.png"]
