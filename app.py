@@ -13,7 +13,18 @@ from chalicelib.handlers.outbox import events
 from chalicelib.handlers.schedules import schedules
 from chalicelib.logs import configure_logging
 from chalicelib.store import db
-from chalicelib.web import apple, google, health, ledger, members, openapi, pages, programs, staff
+from chalicelib.web import (
+    apple,
+    google,
+    health,
+    images,
+    ledger,
+    members,
+    openapi,
+    pages,
+    programs,
+    staff,
+)
 from chalicelib.web.application import Chalice
 
 # The composition root: the settings read from the environment and the system's clock,
@@ -23,9 +34,18 @@ process = root.install(root.build())
 configure_logging()
 db.bind(process.settings)
 app = Chalice(app_name="wallet-loyalty")
-app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
+# Brand image uploads arrive as bytes only under a binary type (web/images.py).
+app.api.binary_types.extend(
+    [
+        "application/vnd.apple.pkpass",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "application/octet-stream",
+    ]
+)
 
-for module in (openapi, health, staff, programs, members, ledger, apple, google, pages):
+for module in (openapi, health, staff, programs, images, members, ledger, apple, google, pages):
     app.register_blueprint(module.api.blueprint)
 # Mail read back from the embedded SES, for trying the local run by hand; never deployed.
 if process.settings.stage in ("local", "test"):

@@ -1,14 +1,17 @@
 """Signed Apple passes per second on one core, beside passkit-generator and OpenSSL.
 
-Our library builds complete .pkpass files (pass.json, cached images, manifest,
-CMS signature, zip) for members of one stamp program, each with its own serial.
+Our library builds complete .pkpass files (pass.json, images, manifest, CMS
+signature, zip) for members of one stamp program, each with its own serial. The
+program has an owner's uploaded logo, icon and strip, derived once (as an upload
+is) and taken from memory for every pass (as the service's cache gives them).
 passkit-generator 3.6.1 (pinned in tests/node) builds the same pass from the same
 files and certificates in the same run. `openssl speed rsa2048` gives the physical
 reference: one RSA-2048 signature is the least work a signed pass can cost. All
 three rates are per CPU second of one process, so they compare on a busy machine.
 
-Targets (the Apple pass issue): at least 1,500 passes/s, at least 25x
-passkit-generator, and at least 50% of OpenSSL's RSA-2048 sign rate.
+Targets: at least 2,000 passes/s, at least 25x passkit-generator, and at least 80%
+of OpenSSL's RSA-2048 sign rate (issue 16): everything but the signature (pass.json,
+manifest, zip) costs a fifth of the signature or less.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chalicelib.wallet import brand
 from chalicelib.wallet.apple import certs, images, package
 from chalicelib.wallet.apple.model import PassContent
 from localrun import devcerts
+from tests import brand_samples
 from tests.apple_samples import sample_pass
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +42,7 @@ NODE_BENCH = Path(__file__).resolve().parent / "node" / "passkit_generator.mjs"
 IDENTIFIER = "pass.org.example.loyalty"
 TEAM = "BENCH12345"
 ROUNDS = 5
+POOL = 1000  # members with their own serial, cycled
 ROUND_SECONDS = 0.6
 THEIR_PASSES = 150
 OPENSSL_SECONDS = 3
@@ -53,9 +59,25 @@ def sample(signer: certs.Signer) -> PassContent:
     )
 
 
+def uploads() -> dict[str, bytes]:
+    """The Apple files of an owner's logo (PNG), icon (WebP) and strip (JPEG), derived once."""
+    files: dict[str, bytes] = {}
+    for kind, data in (
+        ("logo", brand_samples.png()),
+        ("icon", brand_samples.webp()),
+        ("strip", brand_samples.jpeg()),
+    ):
+        derived = brand.derive(kind, data)
+        files.update((name, derived.files[name]) for name in brand.apple_files(kind))
+    return files
+
+
+UPLOADS = uploads()
+
+
 def build(content: PassContent, signer: certs.Signer, moment: datetime) -> bytes:
-    """One pass as the service builds it: images from their cache, then the package."""
-    files = images.images_of(content)
+    """One pass as the service builds it: images from their caches, then the package."""
+    files = images.with_uploads(content, UPLOADS)  # as passes.build: cups over the strip
     return package.build_pkpass(content, signer, files, moment)
 
 
@@ -70,17 +92,20 @@ def ours(signer: certs.Signer) -> tuple[float, float, float]:
     moment = datetime.now(UTC)
     for index in range(50):  # warm-up: fills the image and entry caches
         build(replace(base, serial_number=f"warm-{index}"), signer, moment)
+    # The members, made before the clock runs: what is timed is the pass alone.
+    members = [replace(base, serial_number=f"bench-{index}") for index in range(POOL)]
+    manifest = package.manifest({"pass.json": b"{}" * 600})
     rates = []
+    best_signatures = 0.0
+    # Pass rounds and signature rounds alternate, so that both bests meet the same
+    # machine (other work on it slows both alike, not one of them).
     for _ in range(ROUNDS):
         count, start = 0, time.process_time()
         while (elapsed := time.process_time() - start) < ROUND_SECONDS:
             for _ in range(100):
-                build(replace(base, serial_number=f"bench-{count}"), signer, moment)
+                build(members[count % POOL], signer, moment)
                 count += 1
         rates.append(count / elapsed)
-    manifest = package.manifest({"pass.json": b"{}" * 600})
-    best_signatures = 0.0
-    for _ in range(ROUNDS):
         signatures, start = 0, time.process_time()
         while (elapsed := time.process_time() - start) < ROUND_SECONDS / 2:
             for _ in range(100):
@@ -176,13 +201,19 @@ def main() -> None:
         else:
             print(f"openssl speed rsa2048: {reference:,.0f} signatures/s")
 
-    print(f"target >= 1,500 passes/s: {passes:,.0f} {'met' if passes >= 1500 else 'MISSED'}")
+    rest = 1 / passes - 1 / signatures
+    print(
+        f"everything but the signature: {rest * 1e6:,.0f} µs a pass, "
+        f"{rest * signatures:.0%} of the signature's {1e6 / signatures:,.0f} µs "
+        f"(target <= 20%) {_met(rest * signatures <= 0.2)}"
+    )
+    print(f"target >= 2,000 passes/s: {passes:,.0f} {_met(passes >= 2000)}")
     if their_rate:
         ratio = passes / their_rate
         print(f"ours / passkit-generator: {ratio:,.1f}x (target >= 25x) {_met(ratio >= 25)}")
     if reference:
         share = passes / reference
-        print(f"ours / openssl rsa2048 sign: {share:.0%} (target >= 50%) {_met(share >= 0.5)}")
+        print(f"ours / openssl rsa2048 sign: {share:.0%} (target >= 80%) {_met(share >= 0.8)}")
 
 
 def _program(name: str) -> str:

@@ -49,6 +49,9 @@ class Settings:
     # Email (Amazon SES v2): None sender means log the mail that would be sent.
     ses_endpoint: str | None
     mail_from: str | None
+    # Brand images (S3): the bucket, and an endpoint for moto's S3 in the local run.
+    images_bucket: str
+    s3_endpoint: str | None
     # Enrolments per source address and per program per hour; 0 turns a limit off.
     enrolment_limit_per_address: int
     enrolment_limit_per_program: int
@@ -104,6 +107,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", 10),
         ses_endpoint=environ.get("SES_ENDPOINT") or None,
         mail_from=environ.get("MAIL_FROM") or None,
+        images_bucket=environ.get("IMAGES_BUCKET") or f"wallet-loyalty-{stage}-images",
+        s3_endpoint=environ.get("S3_ENDPOINT") or None,
         enrolment_limit_per_address=_int("ENROLMENT_LIMIT_PER_ADDRESS", 60),
         enrolment_limit_per_program=_int("ENROLMENT_LIMIT_PER_PROGRAM", 1000),
     )

@@ -156,3 +156,21 @@ class Unavailable(LoyaltyError):
     """The store could not take the change now (throttled, a conflict): send it again."""
 
     http_status, code = 503, "unavailable"
+
+
+class ImageTooLarge(PayloadTooLarge):
+    """A brand image over its byte limit (the body) or its pixel limit (a decompression bomb)."""
+
+    code = "image_too_large"
+
+
+class UnsupportedImage(UnsupportedMediaType):
+    """Bytes that are not a PNG, JPEG or WebP, whatever the Content-Type said (SVG, text)."""
+
+    code = "unsupported_image"
+
+
+class UnreadableImage(Invalid):
+    """A PNG, JPEG or WebP by its first bytes that does not decode (truncated, corrupt)."""
+
+    code = "unreadable_image"

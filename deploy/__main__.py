@@ -1,6 +1,7 @@
 """`python -m deploy policy|resources|service-secret|...`: what `make package` runs.
 
-- `policy --stage S [--check]`: write `.chalice/policy-S.json` (or fail if stale).
+- `policy --stage S [--check]`: write `.chalice/policy-S.json` and the API Lambda's
+  `.chalice/policy-S-api.json` (or fail if either is stale).
 - `resources --stage S --out F`: the template merged into `chalice package`'s.
 - `slim --stage S`: trim and precompile `build/S/deployment.zip` (deploy/slim.py).
 - `smoke --stage S`: run that zip's handlers as Lambda would (deploy/smoke.py).
@@ -22,8 +23,9 @@ from deploy.policy import policy
 from deploy.stage import ROOT
 
 
-def policy_file(name: str) -> Path:
-    return ROOT / ".chalice" / f"policy-{name}.json"
+def policy_file(name: str, api: bool = False) -> Path:
+    """The stage's policy file; `api`: the API Lambda's own (config.json names it)."""
+    return ROOT / ".chalice" / f"policy-{name}{'-api' if api else ''}.json"
 
 
 def render(document: object) -> str:
@@ -31,14 +33,16 @@ def render(document: object) -> str:
 
 
 def write_policy(args: argparse.Namespace) -> int:
-    target, text = policy_file(args.stage), render(policy(stages.load(args.stage)))
-    if args.check:
-        if not target.exists() or target.read_text() != text:
-            print(f"{target} is stale: run `python -m deploy policy --stage {args.stage}`")
-            return 1
-        return 0
-    target.write_text(text)
-    print(f"wrote {target.relative_to(ROOT)}")
+    stage = stages.load(args.stage)
+    for api in (False, True):
+        target, text = policy_file(args.stage, api), render(policy(stage, api))
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                print(f"{target} is stale: run `python -m deploy policy --stage {args.stage}`")
+                return 1
+            continue
+        target.write_text(text)
+        print(f"wrote {target.relative_to(ROOT)}")
     return 0
 
 

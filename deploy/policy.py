@@ -55,8 +55,14 @@ def _table_arn(stage: Stage, base: str) -> str:
     return f"arn:aws:dynamodb:*:*:table/{stage.table_prefix}{base}"
 
 
-def policy(stage: Stage) -> dict[str, Any]:
-    """The IAM policy document of `stage`'s Lambda role."""
+# The brand images' bucket: only the API reads and writes it (uploads, passes, the
+# public image route); the delivery and job Lambdas never do.
+IMAGE_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+API_FUNCTION = "api_handler"
+
+
+def policy(stage: Stage, api: bool = False) -> dict[str, Any]:
+    """The IAM policy document of `stage`'s Lambda role; `api`: the API Lambda's own."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "Logs",
@@ -131,4 +137,13 @@ def policy(stage: Stage) -> dict[str, Any]:
             ],
         },
     ]
+    if api:
+        statements.append(
+            {
+                "Sid": "BrandImages",
+                "Effect": "Allow",
+                "Action": list(IMAGE_ACTIONS),
+                "Resource": f"arn:aws:s3:::{stage.images_bucket}/programs/*",
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -1,7 +1,7 @@
 """Make `chalice package`'s zip smaller and its cold start shorter.
 
 - botocore ships the API models of every AWS service: 15.7 MB of a 29 MB zip. The
-  code calls four services (SERVICES); the others' models go. A test checks that
+  code calls five services (SERVICES); the others' models go. A test checks that
   every `boto3.client(...)` in chalicelib names one of them.
 - botocore's own CA bundle goes when certifi's is there: botocore then uses certifi's.
 - Lambda unpacks the zip to a read-only /var/task, so Python cannot cache
@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 # The AWS services the code reaches through boto3/botocore (pynamodb is DynamoDB).
-SERVICES = frozenset({"dynamodb", "secretsmanager", "sesv2", "sqs"})
+SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "sesv2", "sqs"})
 _MODEL = re.compile(r"^botocore/data/([^/]+)/")
 
 # Run in a fresh interpreter that sees only the package and the standard library:

@@ -43,6 +43,11 @@ class Stage:
         return self.environment["MAIL_FROM"]
 
     @property
+    def images_bucket(self) -> str:
+        """The S3 bucket of the brand images (IMAGES_BUCKET), made by the template."""
+        return self.environment["IMAGES_BUCKET"]
+
+    @property
     def secret_ids(self) -> dict[str, str]:
         """The secrets the code reads, by the variable that names each."""
         names = ("SECRETS_ID", "APPLE_SECRET_ID", "GOOGLE_SERVICE_ACCOUNT_SECRET_ID")

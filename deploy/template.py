@@ -215,6 +215,72 @@ def gateway_responses() -> dict[str, Any]:
     return responses
 
 
+def images_bucket(stage: Stage) -> dict[str, Resource]:
+    """The brand images' bucket: private, encrypted, versioned; TLS only.
+
+    Kept when the stack goes (the owners' uploads are not ours to lose); a replaced
+    object's earlier versions expire after 30 days.
+    """
+    return {
+        "ImagesBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": stage.images_bucket,
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {
+                            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                            "BucketKeyEnabled": True,
+                        }
+                    ]
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "replaced-images",
+                            "Status": "Enabled",
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+            },
+        },
+        "ImagesBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "ImagesBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["ImagesBucket", "Arn"]},
+                                {"Fn::Sub": "${ImagesBucket.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
 def merge_template(stage: Stage, app: Any) -> dict[str, Any]:
     """What `chalice package --merge-template` adds to and overrides in its template."""
     resources = tables(stage)
@@ -229,6 +295,7 @@ def merge_template(stage: Stage, app: Any) -> dict[str, Any]:
     for variable, (logical_id, description) in SECRETS.items():
         resources[logical_id] = _secret(stage.secret_ids[variable], description)
     resources.update(_alarms(stage))
+    resources.update(images_bucket(stage))
 
     # Deep-merged into Chalice's functions: every function may dead-letter.
     for logical_id in function_logical_ids(app):
@@ -269,6 +336,7 @@ def merge_template(stage: Stage, app: Any) -> dict[str, Any]:
         "Resources": resources,
         "Outputs": {
             "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+            "ImagesBucket": {"Value": {"Ref": "ImagesBucket"}},
             "OutboxStreamArn": {
                 "Value": {"Fn::GetAtt": [table_logical_id(OutboxItem), "StreamArn"]}
             },

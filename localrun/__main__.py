@@ -78,12 +78,23 @@ def serve(_: argparse.Namespace) -> int:
         ses = EmbeddedService("sesv2")
         os.environ["SES_ENDPOINT"] = ses.start()
         log.info("embedded SES (moto) on %s; sent mail at /dev/mail", os.environ["SES_ENDPOINT"])
+    s3 = None
+    if not os.environ.get("S3_ENDPOINT"):
+        from localrun.embedded_dynamodb import EmbeddedService
+
+        s3 = EmbeddedService("s3")
+        os.environ["S3_ENDPOINT"] = s3.start()
+        log.info("embedded S3 (moto) on %s, for the brand images", os.environ["S3_ENDPOINT"])
     _prepare()
     if ses is not None:
         from chalicelib import mail
 
         # moto's SES refuses an unverified sender; a real SES is the owner's to verify.
         mail.verify_sender()
+    if s3 is not None:
+        from chalicelib import blobs
+
+        blobs.create_bucket()  # a deployed stage's bucket is the template's
 
     from app import app
     from localrun.seed import seed
@@ -111,6 +122,8 @@ def serve(_: argparse.Namespace) -> int:
     finally:
         worker.stop()
         server.close()
+        if s3 is not None:
+            s3.stop()
         if ses is not None:
             ses.stop()
         if embedded is not None:

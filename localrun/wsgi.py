@@ -29,7 +29,8 @@ _JSON_HEADERS = [
 _NOT_FOUND = json.dumps(
     {"error": {"code": "not_found", "message": "No such route: check the method and path."}}
 ).encode()
-MAX_REQUEST_BODY = 1024 * 1024
+# API Gateway's own limit: a brand image may be 5 MB (the route refuses more).
+MAX_REQUEST_BODY = 10 * 1024 * 1024
 # waitress's own refusals, made before the app sees the request, in API.md's codes.
 _WAITRESS_CODES = {
     400: "bad_request",

@@ -37,6 +37,7 @@ os.environ.update(
 )
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 os.environ.pop("SES_ENDPOINT", None)
+os.environ.pop("S3_ENDPOINT", None)
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +67,10 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     """A real DynamoDB-speaking HTTP server on a free loopback port, tables created.
 
     moto's SES is served beside it, the sender verified: every test that mails
-    (an enrolment of an address already enrolled) sends there, never to AWS.
+    (an enrolment of an address already enrolled) sends there, never to AWS; and
+    moto's S3, with the brand images' bucket.
     """
-    from chalicelib import mail, root
+    from chalicelib import blobs, mail, root
     from deploy.stage import Stage
     from deploy.template import tables
     from localrun.embedded_dynamodb import EmbeddedDynamoDB, EmbeddedService
@@ -79,6 +81,9 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     os.environ["DYNAMODB_ENDPOINT"] = url
     ses = EmbeddedService("sesv2")
     os.environ["SES_ENDPOINT"] = ses.start()
+    # The brand images' bucket in moto's S3, reached through blobs.py as in production.
+    s3 = EmbeddedService("s3")
+    os.environ["S3_ENDPOINT"] = s3.start()
     # The app's composition root, as a Lambda's cold start makes it: installed here,
     # before any test sets a clock or a setting of its own over it.
     import app
@@ -86,6 +91,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     config = root.current().settings
     assert app.process is root.current()
     mail.verify_sender()
+    blobs.create_bucket()
     # The tables as the deploy template makes them, through CloudFormation: every
     # test then shows that the template and the code agree on names, keys and indexes.
     stage = Stage(config.stage, "wallet-loyalty", {"TABLE_PREFIX": config.table_prefix})
@@ -93,6 +99,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     create_stack(cloudformation.start(), "loyalty-tables", tables(stage), config.region)
     cloudformation.stop()
     yield url
+    s3.stop()
     ses.stop()
     server.stop()
 

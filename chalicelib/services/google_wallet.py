@@ -18,7 +18,7 @@ from chalicelib.domain.program import Program
 from chalicelib.errors import Unavailable
 from chalicelib.root import per_root
 from chalicelib.secrets import read_json_secret, secrets
-from chalicelib.services import passes
+from chalicelib.services import passes, program_images
 from chalicelib.services.programs import current_program
 from chalicelib.store import db, transact
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
@@ -94,13 +94,16 @@ def class_body(item: ProgramItem, program: Program) -> dict[str, Any]:
     config = settings()
     merchant = MerchantItem.get(item.merchant_id)
     base = config.public_base_url
+    # An uploaded image's URL carries its version (?v=): Google fetches it again.
+    logo = program_images.image_url(item, "programlogo")
     return objects.loyalty_class(
         config.google_issuer_id,
         item.program_id,
         program,
         merchant.name,
-        f"{base}/v1/programs/{item.program_id}/images/logo.png",
+        logo or f"{base}/v1/programs/{item.program_id}/images/logo.png",
         f"{base}/google/callbacks",
+        hero_url=program_images.image_url(item, "hero"),
     )
 
 

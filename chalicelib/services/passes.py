@@ -15,6 +15,7 @@ from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
 from chalicelib.root import per_root
 from chalicelib.secrets import read_json_secret, secrets
+from chalicelib.services import program_images
 from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import current_program
 from chalicelib.store.convert import card_of, last_modified
@@ -131,6 +132,7 @@ def build(
     program_item, program = current or current_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
     pass_content = content(member, program, merchant)
-    files = images.images_of(pass_content)
+    # The owner's uploads replace the generated images of their kind.
+    files = images.with_uploads(pass_content, program_images.pass_files(program_item))
     data = package.build_pkpass(pass_content, signer(), files, clock.now())
     return data, last_modified(member, program_item)

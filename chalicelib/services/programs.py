@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pynamodb.expressions.update import Action
 
 from chalicelib import clock, ids
 from chalicelib.domain import pass_seconds
@@ -146,11 +147,27 @@ def patch_program(
         program = Program.model_validate(_merge(current, patch))
     except ValidationError as exc:
         raise invalid_from(exc, model=Program) from exc
-    version, advance = locking.advance(item)
-    now = clock.now()
     document = json.dumps(program.document())
     new = program.document()
     visible = any(current.get(key) != new.get(key) for key in VISIBLE_SECTIONS)
+    updates = commit_change(
+        item,
+        [ProgramItem.document.set(document), ProgramItem.status.set(program.status)],
+        visible,
+    )
+    item.document, item.status = document, program.status
+    return item, updates
+
+
+def commit_change(item: ProgramItem, actions: list[Action], visible: bool) -> PassUpdates | None:
+    """Write `actions` on the program as `item` was read, in one transaction.
+
+    The version advances (Conflict if it moved meanwhile), every pass's
+    Last-Modified rises, the Google class is patched once, and a change that
+    `visible`ly shows on the passes starts the fan-out job. `item` is updated.
+    """
+    version, advance = locking.advance(item)
+    now = clock.now()
     job = _fanout_job(item, now) if visible else None
     # What shows on every pass may have changed: their Last-Modified rises.
     pass_second = pass_seconds.next_program(int(item.pass_second or 0), int(now.timestamp()))
@@ -159,11 +176,10 @@ def patch_program(
         tx.update(
             item,
             actions=[
-                ProgramItem.document.set(document),
+                *actions,
                 advance,
                 ProgramItem.updated_at.set(clock.iso(now)),
                 ProgramItem.pass_second.set(pass_second),
-                ProgramItem.status.set(program.status),
             ],
             condition=locking.unchanged(item),
             name="program",
@@ -185,11 +201,10 @@ def patch_program(
         transact.write(build)
     except transact.Cancelled as exc:
         raise Conflict("The program changed meanwhile: read it and try again.") from exc
-    item.document, item.version = document, version
+    item.version = version
     item.updated_at, item.pass_second = clock.iso(now), pass_second
-    item.status = program.status
-    forget_program(program_id)
-    return item, PassUpdates(job.job_id, int(job.members)) if job else None
+    forget_program(item.program_id)
+    return PassUpdates(job.job_id, int(job.members)) if job else None
 
 
 def _fanout_job(item: ProgramItem, now: datetime) -> JobItem:

@@ -131,6 +131,9 @@ class ProgramItem(Model):
     # The document's `status`, beside it so that GET /v1/programs filters closed ones
     # out in DynamoDB (absent on programs stored before: active).
     status = UnicodeAttribute(null=True)
+    # The uploaded brand images' versions as JSON, {"logo": "<16 hex>", ...}: the
+    # bytes are in S3 (chalicelib/blobs.py), never here.
+    images = UnicodeAttribute(null=True)
     by_merchant = ProgramsByMerchant()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -214,22 +213,26 @@ def device_log(call: Call) -> Response:
 @api.route(
     "/v1/programs/{program_id}/images/{image_file}",
     "GET",
-    summary="A program's image (logo.png, icon.png, strip.png), for Google Wallet and pages",
+    summary=(
+        "A program's image (logo.png, icon.png, strip.png; Google's programlogo.png and "
+        "hero.png), uploaded or generated, for Google Wallet and pages"
+    ),
     also=(304,),
     errors=(404,),
     content_type="image/png",
 )
 def program_image(call: Call, program_id: str, image_file: str) -> Response:
-    data = program_images.program_image(program_id, image_file.removesuffix(".png"))
-    etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-    if call.request.headers.get("if-none-match") == etag:
-        return Response(body="", status_code=304, headers={"ETag": etag})
+    if not image_file.endswith(".png"):
+        raise NotFound("No such image: logo.png, icon.png or strip.png.")
+    served = program_images.program_image(program_id, image_file.removesuffix(".png"))
+    if call.request.headers.get("if-none-match") == served.etag:
+        return Response(body="", status_code=304, headers={"ETag": served.etag})
     return Response(
-        body=data,
+        body=served.data,
         status_code=200,
         headers={
             "Content-Type": "image/png",
-            "ETag": etag,
+            "ETag": served.etag,
             "Cache-Control": "public, max-age=3600",
         },
     )

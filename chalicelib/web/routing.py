@@ -62,7 +62,8 @@ PATH_PARAMS: dict[str, Callable[[str], object]] = {
     "job_id": _is_id,
     "serial": _is_id,  # an Apple pass's serialNumber is its member's id
     "pass_file": lambda v: v.endswith(".pkpass") and _is_id(v.removesuffix(".pkpass")),
-    "image_file": re.compile(r"[a-z]{1,16}\.png").fullmatch,
+    # logo.png to read an image; logo to upload or delete one.
+    "image_file": re.compile(r"[a-z]{1,16}(\.png)?").fullmatch,
     "asset": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}").fullmatch,
     "device_id": ids.is_device_library_id,
     "pass_type": ids.is_pass_type_id,

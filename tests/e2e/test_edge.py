@@ -296,7 +296,7 @@ def test_a_known_path_with_another_method_is_405_in_the_contracts_shape(client, 
 def test_a_body_over_the_local_servers_limit_is_413_in_the_contracts_shape(client, merchant):
     response = client.post(
         "/v1/programs",
-        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        content=b"{" + b" " * (11 * 1024 * 1024) + b"}",
         headers={**merchant.auth("owner"), "Content-Type": "application/json"},
     )
 

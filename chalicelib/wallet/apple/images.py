@@ -33,6 +33,7 @@ LOGO = (50, 50)
 STRIP = (375, 123)  # store card
 
 _SUPERSAMPLE = 2
+_STRIP_FILES = frozenset(("strip.png", "strip@2x.png", "strip@3x.png"))
 _DEFAULT_BACKGROUND: Rgb = (255, 255, 255)
 _DARK_INK: Rgb = (33, 33, 33)
 _LIGHT_INK: Rgb = (255, 255, 255)
@@ -81,6 +82,57 @@ def images_of(content: PassContent) -> dict[str, bytes]:
         content.points,
         content.tier,
     )
+
+
+def with_uploads(content: PassContent, uploads: dict[str, bytes]) -> dict[str, bytes]:
+    """The pass's images: the generated ones, replaced by the owner's `uploads` by name.
+
+    A stamp card keeps its cups: they are drawn over an uploaded strip (see
+    `_cups_over`), so the card still shows its stamps at a glance.
+    """
+    files = images_of(content)
+    files.update(uploads)
+    if content.kind == "stamps" and uploads.keys() >= _STRIP_FILES:
+        strips = (uploads["strip.png"], uploads["strip@2x.png"], uploads["strip@3x.png"])
+        files.update(
+            _cups_over(strips, content.foreground_color, content.stamps, content.stamps_required)
+        )
+    return files
+
+
+@lru_cache(maxsize=256)
+def _cups_over(
+    strips: tuple[bytes, bytes, bytes],
+    foreground_color: str | None,
+    stamps: int,
+    stamps_required: int | None,
+) -> tuple[tuple[str, bytes], ...]:
+    """The strip's files with the cups drawn over the upload, on a band that keeps them legible.
+
+    Cached by the strip's bytes (the same objects, from the uploads' cache) and the
+    card: a program has `required + 1` of them, drawn once per process.
+    """
+    out = []
+    for scale, data in zip(SCALES, strips, strict=True):
+        ground = Image.open(io.BytesIO(data)).convert("RGBA")
+        ink = parse_colour(foreground_color) if foreground_color else _ink_for(_mean_colour(ground))
+        band = _ink_for(ink)  # whichever of dark and light reads against the ink
+        unit = scale * _SUPERSAMPLE
+        layer = Image.new("RGBA", (ground.width * _SUPERSAMPLE, ground.height * _SUPERSAMPLE))
+        canvas = ImageDraw.Draw(layer)
+        # A translucent band of the other ink under the cups: a photo may be any colour.
+        canvas.rectangle((0, layer.height * 0.38, layer.width, layer.height), fill=(*band, 96))
+        _cups(ink, stamps, stamps_required)(canvas, unit)
+        ground.alpha_composite(layer.reduce(_SUPERSAMPLE))
+        buffer = io.BytesIO()
+        ground.convert("RGB").save(buffer, "PNG")
+        out.append(buffer.getvalue())
+    return _named("strip", tuple(out))
+
+
+def _mean_colour(image: Image.Image) -> Rgb:
+    red, green, blue = (round(v) for v in image.convert("RGB").resize((1, 1)).getpixel((0, 0)))  # type: ignore[union-attr]
+    return red, green, blue
 
 
 def program_image(
@@ -170,6 +222,15 @@ def _stamp_strip(
     background: Rgb, foreground: Rgb, stamps: int, stamps_required: int | None
 ) -> tuple[bytes, ...]:
     """A row of cups (two rows past 10): filled for stamps earned, outlines for the rest."""
+    return _render(
+        STRIP, (*_tint(background, foreground), 255), _cups(foreground, stamps, stamps_required)
+    )
+
+
+def _cups(
+    foreground: Rgb, stamps: int, stamps_required: int | None
+) -> Callable[[ImageDraw.ImageDraw, float], None]:
+    """What draws the card's cups on a strip, at `unit` pixels per point."""
     required = max(1, stamps_required or _DEFAULT_STAMPS_REQUIRED)
     earned = max(0, min(stamps, required))
     rows = 1 if required <= _MAX_CUPS_PER_ROW else 2
@@ -193,7 +254,7 @@ def _stamp_strip(
             y = top + row * row_height + (row_height - side) / 2
             _cup(canvas, (x, y, x + side, y + side), foreground, filled=index < earned)
 
-    return _render(STRIP, (*_tint(background, foreground), 255), draw)
+    return draw
 
 
 @lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ reverse) makes Wallet drop the pass without saying why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from chalicelib.domain import card_number
@@ -120,6 +121,10 @@ def pass_content(
     )
 
 
+# Every pass of a program has its colours: parsed once (a few µs of every pass).
+_css_rgb = lru_cache(maxsize=256)(css_rgb)
+
+
 def rewards_summary(rewards: tuple[tuple[str, str, str | None], ...]) -> str:
     """How many of each reward is ready, in the order first earned, or "None yet"."""
     if not rewards:
@@ -164,7 +169,7 @@ def pass_json(content: PassContent) -> dict[str, Any]:
         ("labelColor", content.label_color),
     ):
         if value is not None:
-            document[key] = css_rgb(value)
+            document[key] = _css_rgb(value)
     if content.voided:
         document["voided"] = True
 

@@ -49,6 +49,7 @@ def loyalty_class(
     issuer_name: str,
     logo_url: str,
     callback_url: str,
+    hero_url: str | None = None,
 ) -> dict[str, Any]:
     """The LoyaltyClass body for a program: its name, logo, colour, labels and tiers.
 
@@ -68,6 +69,8 @@ def loyalty_class(
         # https://developers.google.com/wallet/retail/loyalty-cards/use-cases/use-callbacks-for-saves-and-deletions
         "callbackOptions": {"url": callback_url},
     }
+    if hero_url:
+        body["heroImage"] = {"sourceUri": {"uri": hero_url}}
     background = program.design.background_color if program.design else None
     if background:
         body["hexBackgroundColor"] = hex_colour(background)
