@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from chalicelib import mail
+from chalicelib import i18n, mail
 from chalicelib.domain.emails import canonical_email
 from chalicelib.services import google_wallet, pass_tokens, throttle
 from chalicelib.services.programs import load_program, program_of
@@ -37,23 +37,36 @@ def send_card(member: MemberItem) -> bool:
     if not throttle.try_take(mail_limits(member.program_id, canonical_email(member.email))):
         return False
     item = load_program(member.program_id)
-    name = program_of(item).name
+    program = program_of(item)
+    # The language the member enrolled in; members from before languages: the program's.
+    said = i18n.words(member.language or program.default_language)
+    name = program.name_in(said.language)
     merchant = db.fetch(MerchantItem, item.merchant_id)
-    where = f"{name} at {merchant.name}" if merchant else name
-    links = [f"Add to Apple Wallet: {pass_tokens.download_url(member.member_id)}"]
+    where = (
+        said.gettext("{program} at {merchant}").format(program=name, merchant=merchant.name)
+        if merchant
+        else name
+    )
+    links = [
+        said.gettext("Add to Apple Wallet: {link}").format(
+            link=pass_tokens.download_url(member.member_id)
+        )
+    ]
     if google := google_wallet.save_url(member.member_id):
-        links.append(f"Save to Google Wallet: {google}")
+        links.append(said.gettext("Save to Google Wallet: {link}").format(link=google))
     text = "\n".join(
         [
-            f"Hello {member.name},",
+            said.gettext("Hello {name},").format(name=member.name),
             "",
-            f"Someone, we hope you, asked to join {where} with this address. It already",
-            "has a card, so here it is again:",
+            said.gettext(
+                "Someone, we hope you, asked to join {where} with this address. It already"
+                " has a card, so here it is again:"
+            ).format(where=where),
             "",
             *links,
             "",
-            "If it was not you, ignore this email: the card was sent to you alone.",
+            said.gettext("If it was not you, ignore this email: the card was sent to you alone."),
         ]
     )
-    mail.send(member.email, f"Your card for {where}", text)
+    mail.send(member.email, said.gettext("Your card for {where}").format(where=where), text)
     return True

@@ -22,6 +22,7 @@ from chalicelib.services import passes
 from chalicelib.services.programs import current_program
 from chalicelib.store import db, transact
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
+from chalicelib.wallet.apple import model as apple_model
 from chalicelib.wallet.google import objects
 
 # The REST client and the save link's signing bring google-auth and requests: imported
@@ -110,16 +111,26 @@ def object_body(member: MemberItem, program: Program) -> dict[str, Any]:
         passes.member_of(member, clock.now()),
         barcode.sign(member.member_id, secrets().key("barcode")),
         program.stamps.required if program.stamps else None,
+        program,
     )
     # The same warning as the Apple pass ("120 points expire on 31 Dec"), shown
     # without a notification: Google's 3 a day are kept for rewards.
-    notice = None
+    soon = None
     if not member.erased:
         merchant = MerchantItem.get(member.merchant_id)
-        notice = passes.expiry_notice(member, program, merchant)
-    if notice:
-        modules = [{"id": "expiry", "header": "Expiring soon", "body": notice}]
-        body["textModulesData"] = (modules + body["textModulesData"])[:10]
+        soon = passes.expiring(member, program, merchant)
+    if soon:
+        language = program.default_language
+        header = objects.localized(language, lambda w: w.gettext("Expiring soon"))
+        text = objects.localized(language, lambda w: apple_model.expiry_notice(soon, w) or "")
+        module = {
+            "id": "expiry",
+            "header": header["defaultValue"]["value"],
+            "body": text["defaultValue"]["value"],
+            "localizedHeader": header,
+            "localizedBody": text,
+        }
+        body["textModulesData"] = ([module, *body["textModulesData"]])[:10]
     return body
 
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import struct
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import NamedTuple
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from chalicelib.wallet.apple import der
+from chalicelib.wallet.apple import der, strings
 from chalicelib.wallet.apple.certs import Signer
 from chalicelib.wallet.apple.model import PassContent, pass_json
 
@@ -123,8 +124,13 @@ def build_pkpass(
     signer: Signer,
     images: dict[str, bytes],
     signing_time: datetime,
+    localised: Sequence[PassContent] = (),
 ) -> bytes:
     """The member's signed .pkpass (application/vnd.apple.pkpass).
+
+    `content` is the card in the program's default language (pass.json);
+    `localised` the same card in other languages: with them, every language's
+    `<lang>.lproj/pass.strings` (the default's included) is in the pass and its manifest.
 
     Raises ValueError when the content's identifiers differ from the certificate's
     (Wallet would drop the pass silently), when an image takes a reserved name,
@@ -143,6 +149,8 @@ def build_pkpass(
     pass_bytes = json.dumps(pass_json(content), ensure_ascii=False, separators=(",", ":")).encode()
     entries = [_Entry.of(PASS_JSON, pass_bytes)]
     entries.extend(_image_entry(name, data) for name, data in sorted(images.items()))
+    if localised:
+        entries.extend(_strings_entries(content, localised))
     manifest_bytes = _manifest_json({entry.name: entry.sha1 for entry in entries})
     entries.append(_Entry.of(MANIFEST, manifest_bytes))
     entries.append(_Entry.of(SIGNATURE, signature(manifest_bytes, signer, signing_time)))
@@ -166,6 +174,19 @@ class _Entry(NamedTuple):
             len(data),
             compressor.compress(data) + compressor.flush(),
         )
+
+
+def _strings_entries(content: PassContent, localised: Sequence[PassContent]) -> list[_Entry]:
+    default = pass_json(content)
+    documents = {content.words.language: default}
+    for other in localised:
+        documents.setdefault(other.words.language, pass_json(other))
+    pairs = strings.translations(default, documents)
+    # Cached like the images: members without rewards or notices share every file.
+    return [
+        _image_entry(strings.file_name(language), strings.strings_file(pairs[language]))
+        for language in sorted(pairs)
+    ]
 
 
 @lru_cache(maxsize=4096)
