@@ -47,25 +47,42 @@ class Words:
 
     def date(self, day: date) -> str:
         """A day as the language writes it in a sentence: "31 déc. 2026", "Dec 31, 2026"."""
-        from babel.dates import format_date
-
-        return format_date(day, "medium", locale=self.language)
+        return _date(self.language, day)
 
     def money(self, amount: Decimal | int | str, currency: str) -> str:
         """An amount with its currency as the language writes it: "1,00 €", "€1.00"."""
-        from babel.numbers import format_currency
-
-        return format_currency(Decimal(amount), currency, locale=self.language)
+        return _money(self.language, str(amount), currency)
 
     def number(self, value: Decimal | int | str) -> str:
         """A number (a rate such as "1.5") with the language's decimal sign."""
-        from babel.numbers import format_decimal
-
-        return format_decimal(Decimal(value), locale=self.language)
+        return _number(self.language, str(value))
 
     def catalogue(self) -> dict[str, str]:
         """Every translated message, by its English id (for the pages' scripts)."""
         return dict(_entries(self.language))
+
+
+# Babel's formatting costs tens of microseconds a call, and a pass says the same
+# dates and rates in every language for every member: cached by what is formatted.
+@lru_cache(maxsize=4096)
+def _date(language: str, day: date) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale=language)
+
+
+@lru_cache(maxsize=1024)
+def _money(language: str, amount: str, currency: str) -> str:
+    from babel.numbers import format_currency
+
+    return format_currency(Decimal(amount), currency, locale=language)
+
+
+@lru_cache(maxsize=1024)
+def _number(language: str, value: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(Decimal(value), locale=language)
 
 
 def words(language: str) -> Words:

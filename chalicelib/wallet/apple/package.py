@@ -177,16 +177,54 @@ class _Entry(NamedTuple):
 
 
 def _strings_entries(content: PassContent, localised: Sequence[PassContent]) -> list[_Entry]:
-    default = pass_json(content)
-    documents = {content.words.language: default}
+    default = _texts(content)
+    texts = {content.words.language: default}
     for other in localised:
-        documents.setdefault(other.words.language, pass_json(other))
-    pairs = strings.translations(default, documents)
-    # Cached like the images: members without rewards or notices share every file.
+        texts.setdefault(other.words.language, _texts(other))
     return [
-        _image_entry(strings.file_name(language), strings.strings_file(pairs[language]))
-        for language in sorted(pairs)
+        _image_entry(name, data)
+        for name, data in strings.files(default, tuple(sorted(texts.items())))
     ]
+
+
+# A card's localisable texts by what they are made of (_state): members in the same
+# state (balance, tier, rewards and their dates) share them. Laying a pass out is
+# most of the strings' cost; this keeps it to once per language and state. Bounded:
+# emptied when full (a state is a few hundred bytes).
+_TEXTS: dict[tuple[object, ...], tuple[str, ...]] = {}
+_TEXTS_MAX = 4096
+
+
+def _state(content: PassContent) -> tuple[object, ...]:
+    # Every field that pass_json turns into a localisable text or a field's presence;
+    # not the ids, secrets or the member's name, which are never translated.
+    return (
+        content.words.language,
+        content.kind,
+        content.description,
+        content.program_name,
+        content.stamps_required,
+        content.reward_name,
+        content.member_name is not None,
+        content.stamps,
+        content.points,
+        content.tier,
+        tuple((name, expires) for _, name, expires in content.rewards),
+        content.program_url,
+        content.how_to_earn,
+        content.terms,
+        content.expiry_notice,
+    )
+
+
+def _texts(content: PassContent) -> tuple[str, ...]:
+    state = _state(content)
+    found = _TEXTS.get(state)
+    if found is None:
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        found = _TEXTS[state] = tuple(strings.texts(pass_json(content)))
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -14,7 +14,8 @@ Pure: documents in, bytes out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 # The texts Wallet localises: https://developer.apple.com/documentation/walletpasses/passfieldcontent
@@ -47,7 +48,8 @@ def strings_file(pairs: Iterable[tuple[str, str]]) -> bytes:
 
 
 def texts(document: Mapping[str, Any]) -> list[str]:
-    """The localisable texts of a pass.json, in document order."""
+    """The localisable texts of a pass.json, in document order (the same places for
+    every language, as one layout function writes them)."""
     found = [document["description"]] if "description" in document else []
     style = document.get("storeCard", {})
     for section in _SECTIONS:
@@ -60,26 +62,43 @@ def texts(document: Mapping[str, Any]) -> list[str]:
 
 
 def translations(
-    default: Mapping[str, Any], localised: Mapping[str, Mapping[str, Any]]
+    default: Sequence[str], localised: Mapping[str, Sequence[str]]
 ) -> dict[str, list[tuple[str, str]]]:
-    """Each language's pairs: a text of `default` (pass.json) and the same place in
-    that language's document (the same card laid out in its words).
+    """Each language's pairs: a text of the default pass.json (`default`, from `texts`)
+    and the text at the same place of the same card laid out in that language.
 
-    Raises ValueError when a document's layout differs from the default's. Two
-    places with one default text and different translations keep the first
-    (Wallet has one key per text).
+    Only texts that some language words differently are kept: the rest (numbers,
+    names, what nobody translated) Wallet shows as they are. Raises ValueError when
+    a language's layout differs from the default's. Two places with one default text
+    and different translations keep the first (Wallet has one key per text).
     """
-    keys = texts(default)
-    pairs: dict[str, list[tuple[str, str]]] = {}
-    for language, document in localised.items():
-        values = texts(document)
-        if len(values) != len(keys):
+    pairs: dict[str, dict[str, str]] = {}
+    for language, values in localised.items():
+        if len(values) != len(default):
             raise ValueError(f"the {language} pass is laid out differently")
         seen: dict[str, str] = {}
-        for key, value in zip(keys, values, strict=True):
+        for key, value in zip(default, values, strict=True):
             seen.setdefault(key, value)
-        pairs[language] = list(seen.items())
-    return pairs
+        pairs[language] = seen
+    worded = {key for seen in pairs.values() for key, value in seen.items() if key != value}
+    return {
+        language: [(key, value) for key, value in seen.items() if key in worded]
+        for language, seen in pairs.items()
+    }
+
+
+@lru_cache(maxsize=1024)
+def files(
+    default: tuple[str, ...], localised: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[tuple[str, bytes], ...]:
+    """Every language's (file name, pass.strings), by language.
+
+    Cached: the members of a program in the same state (balance, tier, rewards, dates)
+    share their texts, so the files are made once, and the same bytes objects come
+    back (the package's entry cache then finds them by identity).
+    """
+    pairs = translations(default, dict(localised))
+    return tuple((file_name(language), strings_file(pairs[language])) for language in sorted(pairs))
 
 
 def file_name(language: str) -> str:
