@@ -333,9 +333,7 @@ def test_a_checkout_without_compiled_catalogues_compiles_them_from_the_po(tmp_pa
     compiled = i18n._compiled("fr")
 
     assert not (folder / "messages.mo").exists()
-    said = i18n.Words(
-        "fr", __import__("gettext").GNUTranslations(__import__("io").BytesIO(compiled))
-    )
+    said = i18n.Words("fr", gettext.GNUTranslations(io.BytesIO(compiled)))
     assert said.gettext("Join") == "Rejoindre"
     assert (
         said.ngettext("EVERY {count} STAMP", "EVERY {count} STAMPS", 10)
