@@ -40,7 +40,7 @@ messages-extract: $(STAMP)
 		--no-location --sort-output --project wallet-loyalty \
 		--copyright-holder "wallet-loyalty contributors" -o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -D messages -i $(LOCALES)/messages.pot -d $(LOCALES) \
-		--no-location --width 100 --ignore-obsolete
+		--no-fuzzy-matching --width 100 --ignore-obsolete
 
 ## Serve the API on http://127.0.0.1:$${PORT:-8000} over the embedded DynamoDB.
 run: $(STAMP) static messages

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock
+from chalicelib import clock, i18n
 from chalicelib.config import settings
 from chalicelib.domain import barcode
 from chalicelib.domain.program import Program
@@ -155,15 +155,30 @@ def sync_object(member: MemberItem, notify: bool) -> None:
         sync_class(member.program_id)
         client().patch_object(object_id(member.member_id), body)
     if notify and not member.erased and take_notice(member.member_id):
-        rewards = [r.name for r in member.rewards or []]
-        client().add_message(
-            object_id(member.member_id),
-            {
-                "header": "Reward ready",
-                "body": f"{rewards[-1] if rewards else 'A reward'} is waiting for you.",
-                "messageType": "TEXT_AND_NOTIFY",
-            },
+        client().add_message(object_id(member.member_id), reward_message(member, program))
+
+
+def reward_message(member: MemberItem, program: Program) -> dict[str, Any]:
+    """The notice of a reward ready, in every language (Google shows the phone's)."""
+    rewards = [r.name for r in member.rewards or []]
+    language = program.default_language
+
+    def body(w: i18n.Words) -> str:
+        reward = program.reward_named(rewards[-1], w.language) if rewards else None
+        return w.gettext("{reward} is waiting for you.").format(
+            reward=reward or w.gettext("A reward")
         )
+
+    # https://developers.google.com/wallet/reference/rest/v1/Message
+    header = objects.localized(language, lambda w: w.gettext("Reward ready"))
+    text = objects.localized(language, body)
+    return {
+        "header": header["defaultValue"]["value"],
+        "body": text["defaultValue"]["value"],
+        "localizedHeader": header,
+        "localizedBody": text,
+        "messageType": "TEXT_AND_NOTIFY",
+    }
 
 
 def take_notice(member_id: str) -> bool:

@@ -19,7 +19,7 @@ from chalicelib.services.pass_tokens import auth_token
 from chalicelib.services.programs import current_program
 from chalicelib.store.convert import card_of, last_modified
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem
-from chalicelib.wallet.apple import certs, model
+from chalicelib.wallet.apple import certs
 from chalicelib.wallet.apple.model import PassContent, PassIdentity, pass_content
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,6 @@ def expiring(
     today = clock.now().astimezone(ZoneInfo(merchant.timezone or "UTC")).date()
     lots = expiry.lots_from_json(member.point_lots)
     return expiry.expiring(lots, today, expiry.warning_days(program.expiry))
-
-
-def expiry_notice(
-    member: MemberItem, program: Program, merchant: MerchantItem, words: i18n.Words
-) -> str | None:
-    """ "120 points expire on 31 Dec 2026", in the words' language."""
-    return model.expiry_notice(expiring(member, program, merchant), words)
 
 
 def _barcode(member: MemberItem) -> str:

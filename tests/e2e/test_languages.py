@@ -19,6 +19,8 @@ import httpx
 from chalicelib import ids
 from chalicelib.domain.languages import LANGUAGES
 from tests.e2e.helpers import create_program, stamp
+from tests.e2e.test_google_wallet import ISSUER, deliver_all, google  # noqa: F401 - the fixture
+from tests.peers.conftest import google_peer  # noqa: F401 - the fixture
 
 FRENCH_CARD = {
     "name": "Carte café",
@@ -229,3 +231,35 @@ def test_the_pages_scripts_get_the_words_of_a_language(client):
     assert french.json()["messages"]["Join"] == "Rejoindre"
     assert regional.json()["language"] == "pt"
     assert unknown.json()["language"] == "en"
+
+
+def test_google_keeps_the_program_s_texts_in_every_language(client, merchant, google):  # noqa: F811
+    program = create_program(
+        client,
+        merchant,
+        {**FRENCH_CARD, "stamps": {"required": 2, "reward": {"name": "Café offert"}}},
+    )
+    member = enrol(client, program["program_id"]).json()
+    deliver_all()
+    stamp(client, merchant, member["member_id"], count=2)
+    deliver_all()
+
+    stored_class = google.classes[f"{ISSUER}.{program['program_id']}"]
+    stored = google.objects[f"{ISSUER}.{member['member_id']}"]
+    [message] = [
+        r.body["message"]
+        for r in google.api_requests()
+        if member["member_id"] in r.path and r.path.endswith("/addMessage")
+    ]
+
+    name = stored_class["localizedProgramName"]
+    assert name["defaultValue"] == {"language": "fr", "value": "Carte café"}
+    assert {"language": "en", "value": "Coffee card"} in name["translatedValues"]
+    label = stored["loyaltyPoints"]["localizedLabel"]
+    assert label["defaultValue"] == {"language": "fr", "value": "Tampons"}
+    assert {"language": "de", "value": "Stempel"} in label["translatedValues"]
+    assert message["header"] == "Récompense prête"
+    assert message["body"] == "Café offert vous attend."
+    assert {"language": "de", "value": "Gratis Kaffee wartet auf Sie."} in message["localizedBody"][
+        "translatedValues"
+    ]
