@@ -100,6 +100,7 @@ def _words(language: str) -> Words:
 def _compiled(language: str) -> bytes:
     folder = LOCALES / language / "LC_MESSAGES"
     source, compiled = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    # ">=": deploy/slim.py writes every file of the package with one date.
     if compiled.is_file() and (
         not source.is_file() or compiled.stat().st_mtime >= source.stat().st_mtime
     ):
