@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench merchant job clean static package deploy
+.PHONY: run test lint bench merchant job clean static package deploy messages messages-extract
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -23,12 +23,31 @@ $(VENDOR)/jsQR.js: web-build/package.json web-build/package-lock.json
 	mkdir -p $(VENDOR)
 	cp web-build/node_modules/jsqr/dist/jsQR.js $@
 
+## The compiled catalogues (messages.mo, git-ignored) beside each language's
+## messages.po: a file target per language, so it costs nothing once done. Without
+## them the service compiles the .po itself, slower (chalicelib/i18n.py).
+LOCALES  := chalicelib/locales
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+messages: $(CATALOGS)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(VENV)/bin/pybabel compile -D messages -l $* -i $< -o $@
+
+## The service's words, collected from the code and pages into messages.pot and
+## merged into every language's messages.po (docs/languages.md).
+messages-extract: $(STAMP)
+	PYTHONPATH=. $(VENV)/bin/pybabel extract -F babel.cfg -k t -k gettext -k ngettext:1,2 \
+		--no-location --sort-output --project wallet-loyalty \
+		--copyright-holder "wallet-loyalty contributors" -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -D messages -i $(LOCALES)/messages.pot -d $(LOCALES) \
+		--no-fuzzy-matching --width 100 --ignore-obsolete
+
 ## Serve the API on http://127.0.0.1:$${PORT:-8000} over the embedded DynamoDB.
-run: $(STAMP) static
+run: $(STAMP) static messages
 	$(PY) -m localrun serve
 
 ## Every test: unit, integration (embedded DynamoDB over HTTP) and end-to-end (real port).
-test: $(STAMP) static
+test: $(STAMP) static messages
 	$(PY) -m pytest -n 2 -q tests
 
 ## ruff, and the import contracts of pyproject.toml (imports point one way: README).
@@ -48,7 +67,7 @@ merchant: $(STAMP)
 ## make package STAGE=dev|prod: the deployable template and Lambda zip in
 ## build/$(STAGE)/, checked by cfn-lint (docs/deploy.md). Needs no AWS account.
 STAGE ?= prod
-package: $(STAMP) static
+package: $(STAMP) static messages
 	$(PY) -m deploy policy --stage $(STAGE) --check
 	$(PY) -m deploy resources --stage $(STAGE) --out build/$(STAGE)/resources.json
 	rm -f build/$(STAGE)/sam.json build/$(STAGE)/deployment.zip
@@ -83,4 +102,4 @@ job: $(STAMP)
 	$(PY) -m localrun job --name "$(NAME)" $(if $(TODAY),--today "$(TODAY)")
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(VENDOR) web-build/node_modules build
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(VENDOR) web-build/node_modules build $(CATALOGS)

@@ -9,6 +9,7 @@ BENCHMARKS = (
     "embedded_dynamodb",
     "ledger",
     "passes",
+    "languages",
     "push_apns",
     "push",
     "jobs",

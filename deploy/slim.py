@@ -4,6 +4,11 @@
   code calls five services (SERVICES); the others' models go. A test checks that
   every `boto3.client(...)` in chalicelib names one of them.
 - botocore's own CA bundle goes when certifi's is there: botocore then uses certifi's.
+- Babel's CLDR data has some 1,150 locales (35 MB unpacked); the service formats
+  dates and money in the languages of domain.languages only, so the others go
+  (`root`, which every locale inherits from, stays). A package whose catalogues
+  were not compiled (`make messages`) is refused: the service would compile them
+  on every cold start.
 - Lambda unpacks the zip to a read-only /var/task, so Python cannot cache
   bytecode there and compiles every module on every cold start (about 670 ms for
   `import app` here, against 265 ms with bytecode). The modules `import app` loads
@@ -23,9 +28,15 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from chalicelib.domain.languages import LANGUAGES
+
 # The AWS services the code reaches through boto3/botocore (pynamodb is DynamoDB).
 SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "sesv2", "sqs"})
 _MODEL = re.compile(r"^botocore/data/([^/]+)/")
+# Babel's locales the service speaks, by their data file's name ("fr", not "fr_CA").
+LOCALES = frozenset({"root", *LANGUAGES})
+_LOCALE_DATA = re.compile(r"^babel/locale-data/([^/]+)\.dat$")
+_CATALOGUE = re.compile(r"^chalicelib/locales/([^/]+)/LC_MESSAGES/messages\.po$")
 
 # Run in a fresh interpreter that sees only the package and the standard library:
 # `import app`, as every Lambda does on a cold start, then the files it loaded. It
@@ -71,6 +82,7 @@ def slim(package: Path, template: Path) -> tuple[int, int]:
         tree = Path(temporary) / "package"
         with zipfile.ZipFile(package) as archive:
             names = [n for n in archive.namelist() if _keep(n)]
+            _check_catalogues(names)
             if {"certifi/cacert.pem", "botocore/cacert.pem"} <= set(names):
                 # botocore trusts certifi's bundle when certifi is importable, so its
                 # own copy of the same CAs is never read.
@@ -93,8 +105,22 @@ def _keep(name: str) -> bool:
     model = _MODEL.match(name)
     if model is not None:
         return model.group(1) in SERVICES
+    locale = _LOCALE_DATA.match(name)
+    if locale is not None:
+        return locale.group(1) in LOCALES
     # pip's list of installed files, type stubs and SBOMs: nothing Python reads at run time.
     return not name.endswith(_UNREAD)
+
+
+def _check_catalogues(names: list[str]) -> None:
+    present = set(names)
+    missing = [
+        name
+        for name in names
+        if _CATALOGUE.match(name) and name.removesuffix(".po") + ".mo" not in present
+    ]
+    if missing:
+        raise SystemExit(f"catalogues not compiled (run `make messages`): {', '.join(missing)}")
 
 
 _UNREAD = (".dist-info/RECORD", ".pyi", ".cyclonedx.json", "/sbom.json")

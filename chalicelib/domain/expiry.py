@@ -151,8 +151,9 @@ def warning_days(rule: Expiry | None) -> int:
     return DEFAULT_WARNING_DAYS if days is None else int(days)
 
 
-def notice(lots: Sequence[Lot], today: date, days: int) -> str | None:
-    """The pass's warning, e.g. "120 points expire on 31 Dec", within `days` of the date."""
+def expiring(lots: Sequence[Lot], today: date, days: int) -> tuple[int, date] | None:
+    """The points that expire first within `days` of `today`, and their day (or None):
+    what the pass warns of, worded in the member's language at the edge."""
     soon = [
         lot
         for lot in lots
@@ -161,7 +162,15 @@ def notice(lots: Sequence[Lot], today: date, days: int) -> str | None:
     if not soon:
         return None
     first = min(lot.expires_on for lot in soon if lot.expires_on is not None)
-    points = sum(lot.points for lot in soon if lot.expires_on == first)
+    return sum(lot.points for lot in soon if lot.expires_on == first), first
+
+
+def notice(lots: Sequence[Lot], today: date, days: int) -> str | None:
+    """The pass's warning, e.g. "120 points expire on 31 Dec", within `days` of the date."""
+    soon = expiring(lots, today, days)
+    if soon is None:
+        return None
+    points, first = soon
     unit = "point expires" if points == 1 else "points expire"
     return f"{points} {unit} on {first.day} {first:%b}"
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.domain import colours
+from chalicelib.domain import colours, languages
 from chalicelib.domain.currencies import MINOR_UNITS, default_max_purchase
 from chalicelib.domain.text import CHECKED_NAME, name_rules
 
@@ -302,6 +302,19 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:56] or "location"
 
 
+class Translation(_Strict):
+    """The program's own texts in one more language; what is left out stays in the default."""
+
+    name: Name | None = None
+    reward: Name | None = Field(default=None, description="The stamp card's reward")
+    catalog: dict[str, Name] = Field(
+        default_factory=dict, max_length=50, description="Catalog item id to its name"
+    )
+    tiers: dict[str, Annotated[str, name_rules(max_length=50), CHECKED_NAME]] = Field(
+        default_factory=dict, max_length=10, description="Tier name to its name here"
+    )
+
+
 class Program(_Strict):
     """A loyalty program: how members earn, what they get, and how the pass looks.
 
@@ -401,6 +414,50 @@ class Program(_Strict):
     def location(self, location_id: str) -> Location | None:
         return next((place for place in self.locations if place.id == location_id), None)
 
+    # BCP 47 (a language the service speaks): the texts above are in it; absent is "en".
+    language: str | None = Field(
+        default=None,
+        title="Language",
+        description="The language the texts above are in (en, fr, de, es, it, nl or pt); "
+        "empty is English.",
+    )
+    translations: dict[str, Translation] | None = Field(
+        default=None,
+        max_length=7,
+        title="Translations",
+        description="The program's own texts in other languages, by language code.",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _spoken(cls, language: str | None) -> str | None:
+        return None if language is None else languages.check(language)
+
+    @field_validator("translations")
+    @classmethod
+    def _translations_fit(
+        cls, translations: dict[str, Translation] | None, info: ValidationInfo
+    ) -> dict[str, Translation] | None:
+        # Declared last, so every section is in info.data when it was valid.
+        if translations is None:
+            return None
+        checked: dict[str, Translation] = {}
+        for tag, translation in translations.items():
+            language = languages.check(tag)
+            if language in checked:
+                raise ValueError(f"{tag!r} repeats the language {language!r}")
+            stamps, points = info.data.get("stamps"), info.data.get("points")
+            if translation.reward is not None and stamps is None:
+                raise ValueError(f"{language}: only a stamps program has a reward to translate")
+            items = {item.id for item in points.catalog} if points else set()
+            if unknown := sorted(set(translation.catalog) - items):
+                raise ValueError(f"{language}: no catalog item {', '.join(unknown)}")
+            tiers = {tier.name for tier in info.data.get("tiers", [])}
+            if unknown := sorted(set(translation.tiers) - tiers):
+                raise ValueError(f"{language}: no tier {', '.join(unknown)}")
+            checked[language] = translation
+        return checked
+
     @field_validator("stamps", "points")
     @classmethod
     def _kind_has_its_section(cls, section: object, info: ValidationInfo) -> object:
@@ -436,6 +493,44 @@ class Program(_Strict):
     def document(self) -> dict[str, Any]:
         """The JSON document as stored and returned: absent sections left out."""
         return self.model_dump(mode="json", exclude_none=True)
+
+    @property
+    def default_language(self) -> str:
+        return self.language or languages.DEFAULT
+
+    def _translation(self, language: str) -> Translation | None:
+        if language == self.default_language or not self.translations:
+            return None
+        return self.translations.get(language)
+
+    def name_in(self, language: str) -> str:
+        """The program's name in `language`, or in its default language if not translated."""
+        translation = self._translation(language)
+        return (translation.name if translation else None) or self.name
+
+    def reward_in(self, language: str) -> str | None:
+        """The stamp card's reward in `language` (None for a points program)."""
+        if self.stamps is None:
+            return None
+        translation = self._translation(language)
+        return (translation.reward if translation else None) or self.stamps.reward.name
+
+    def reward_named(self, reward: str, language: str) -> str:
+        """A reward's name (as kept on a member) in `language`: the stamp card's own
+        reward is translated; others (welcome, birthday) keep the name they were given."""
+        if self.stamps is not None and reward == self.stamps.reward.name:
+            return self.reward_in(language) or reward
+        return reward
+
+    def tier_in(self, tier: str, language: str) -> str:
+        """A tier's name (as stored on members) in `language`."""
+        translation = self._translation(language)
+        return (translation.tiers.get(tier) if translation else None) or tier
+
+    def item_in(self, item: CatalogItem, language: str) -> str:
+        """A catalog item's name in `language`."""
+        translation = self._translation(language)
+        return (translation.catalog.get(item.id) if translation else None) or item.name
 
     @property
     def tiers_by_threshold(self) -> list[Tier]:

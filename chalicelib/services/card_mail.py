@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from chalicelib import mail
+from chalicelib import i18n, mail
 from chalicelib.domain.emails import canonical_email
 from chalicelib.errors import NoEmail, TooManyCardEmails
 from chalicelib.services import google_wallet, pass_tokens, throttle
@@ -37,20 +37,22 @@ def send_card(member: MemberItem) -> bool:
         return False
     if not throttle.try_take(mail_limits(member.program_id, canonical_email(member.email))):
         return False
-    where, links = _card(member)
+    said, where, links = _card(member)
     text = "\n".join(
         [
-            f"Hello {member.name},",
+            said.gettext("Hello {name},").format(name=member.name),
             "",
-            f"Someone, we hope you, asked to join {where} with this address. It already",
-            "has a card, so here it is again:",
+            said.gettext(
+                "Someone, we hope you, asked to join {where} with this address. It already"
+                " has a card, so here it is again:"
+            ).format(where=where),
             "",
             *links,
             "",
-            "If it was not you, ignore this email: the card was sent to you alone.",
+            said.gettext("If it was not you, ignore this email: the card was sent to you alone."),
         ]
     )
-    mail.send(member.email, f"Your card for {where}", text)
+    mail.send(member.email, said.gettext("Your card for {where}").format(where=where), text)
     return True
 
 
@@ -65,26 +67,40 @@ def resend_card(member: MemberItem) -> None:
         TooManyCardEmails,
         "The card was already sent to this address the most times a day allows: try tomorrow.",
     )
-    where, links = _card(member)
+    said, where, links = _card(member)
     text = "\n".join(
         [
-            f"Hello {member.name},",
+            said.gettext("Hello {name},").format(name=member.name),
             "",
-            f"Here is your card for {where}, as asked at the counter:",
+            said.gettext("Here is your card for {where}, as asked at the counter:").format(
+                where=where
+            ),
             "",
             *links,
         ]
     )
-    mail.send(member.email, f"Your card for {where}", text)
+    mail.send(member.email, said.gettext("Your card for {where}").format(where=where), text)
 
 
-def _card(member: MemberItem) -> tuple[str, list[str]]:
-    """Where the card is from ("Coffee card at Blue Bean"), and its wallet links."""
+def _card(member: MemberItem) -> tuple[i18n.Words, str, list[str]]:
+    """The member's language, where the card is from ("Coffee card at Blue Bean"), and
+    its wallet links, in that language."""
     item = load_program(member.program_id)
-    name = program_of(item).name
+    program = program_of(item)
+    # The language the member enrolled in; members from before languages: the program's.
+    said = i18n.words(member.language or program.default_language)
+    name = program.name_in(said.language)
     merchant = db.fetch(MerchantItem, item.merchant_id)
-    where = f"{name} at {merchant.name}" if merchant else name
-    links = [f"Add to Apple Wallet: {pass_tokens.download_url(member.member_id)}"]
+    where = (
+        said.gettext("{program} at {merchant}").format(program=name, merchant=merchant.name)
+        if merchant
+        else name
+    )
+    links = [
+        said.gettext("Add to Apple Wallet: {link}").format(
+            link=pass_tokens.download_url(member.member_id)
+        )
+    ]
     if google := google_wallet.save_url(member.member_id):
-        links.append(f"Save to Google Wallet: {google}")
-    return where, links
+        links.append(said.gettext("Save to Google Wallet: {link}").format(link=google))
+    return said, where, links

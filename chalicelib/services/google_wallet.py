@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock
+from chalicelib import clock, i18n
 from chalicelib.config import settings
 from chalicelib.domain import barcode
 from chalicelib.domain.program import Program
@@ -22,6 +22,7 @@ from chalicelib.services import passes, program_images
 from chalicelib.services.programs import current_program
 from chalicelib.store import db, transact
 from chalicelib.store.models import MemberItem, MerchantItem, ProgramItem, UniqueItem
+from chalicelib.wallet.apple import model as apple_model
 from chalicelib.wallet.google import objects
 
 # The REST client and the save link's signing bring google-auth and requests: imported
@@ -113,16 +114,26 @@ def object_body(member: MemberItem, program: Program) -> dict[str, Any]:
         passes.member_of(member, clock.now()),
         barcode.sign(member.member_id, secrets().key("barcode")),
         program.stamps.required if program.stamps else None,
+        program,
     )
     # The same warning as the Apple pass ("120 points expire on 31 Dec"), shown
     # without a notification: Google's 3 a day are kept for rewards.
-    notice = None
+    soon = None
     if not member.erased:
         merchant = MerchantItem.get(member.merchant_id)
-        notice = passes.expiry_notice(member, program, merchant)
-    if notice:
-        modules = [{"id": "expiry", "header": "Expiring soon", "body": notice}]
-        body["textModulesData"] = (modules + body["textModulesData"])[:10]
+        soon = passes.expiring(member, program, merchant)
+    if soon:
+        language = program.default_language
+        header = objects.localized(language, lambda w: w.gettext("Expiring soon"))
+        text = objects.localized(language, lambda w: apple_model.expiry_notice(soon, w) or "")
+        module = {
+            "id": "expiry",
+            "header": header["defaultValue"]["value"],
+            "body": text["defaultValue"]["value"],
+            "localizedHeader": header,
+            "localizedBody": text,
+        }
+        body["textModulesData"] = ([module, *body["textModulesData"]])[:10]
     return body
 
 
@@ -147,15 +158,30 @@ def sync_object(member: MemberItem, notify: bool) -> None:
         sync_class(member.program_id)
         client().patch_object(object_id(member.member_id), body)
     if notify and not member.erased and take_notice(member.member_id):
-        rewards = [r.name for r in member.rewards or []]
-        client().add_message(
-            object_id(member.member_id),
-            {
-                "header": "Reward ready",
-                "body": f"{rewards[-1] if rewards else 'A reward'} is waiting for you.",
-                "messageType": "TEXT_AND_NOTIFY",
-            },
+        client().add_message(object_id(member.member_id), reward_message(member, program))
+
+
+def reward_message(member: MemberItem, program: Program) -> dict[str, Any]:
+    """The notice of a reward ready, in every language (Google shows the phone's)."""
+    rewards = [r.name for r in member.rewards or []]
+    language = program.default_language
+
+    def body(w: i18n.Words) -> str:
+        reward = program.reward_named(rewards[-1], w.language) if rewards else None
+        return w.gettext("{reward} is waiting for you.").format(
+            reward=reward or w.gettext("A reward")
         )
+
+    # https://developers.google.com/wallet/reference/rest/v1/Message
+    header = objects.localized(language, lambda w: w.gettext("Reward ready"))
+    text = objects.localized(language, body)
+    return {
+        "header": header["defaultValue"]["value"],
+        "body": text["defaultValue"]["value"],
+        "localizedHeader": header,
+        "localizedBody": text,
+        "messageType": "TEXT_AND_NOTIFY",
+    }
 
 
 def take_notice(member_id: str) -> bool:

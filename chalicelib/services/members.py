@@ -126,6 +126,7 @@ def enrol(
     marketing: bool,
     leaderboard: bool = False,
     address: str | None = None,
+    language: str | None = None,
 ) -> Enrolment:
     """Enrol a member; the same email in the same program returns the existing member.
 
@@ -169,6 +170,8 @@ def enrol(
         birthday=birthday,
         marketing_consent=marketing,
         leaderboard_consent=leaderboard,
+        # The language of the member's emails: the one they enrolled in, else the program's.
+        language=language or program.default_language,
         created_at=moment.iso,
         updated_at=moment.iso,
         pass_second=int(moment.now.timestamp()),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from chalicelib import clock
+from chalicelib import clock, i18n
 from chalicelib.config import settings
-from chalicelib.domain import expiry
+from chalicelib.domain import expiry, languages
 from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
 from chalicelib.root import per_root
@@ -85,7 +85,11 @@ def member_of(member: MemberItem, now: datetime) -> Member:
     )
 
 
-def content(member: MemberItem, program: Program, merchant: MerchantItem) -> PassContent:
+def content(
+    member: MemberItem, program: Program, merchant: MerchantItem
+) -> tuple[PassContent, list[PassContent]]:
+    """The member's card in the program's default language, and in every other
+    language the service speaks (the pass's translations)."""
     config = settings()
     identity = PassIdentity(
         pass_type_identifier=config.pass_type_identifier,
@@ -95,21 +99,23 @@ def content(member: MemberItem, program: Program, merchant: MerchantItem) -> Pas
         program_url=f"{config.public_base_url}/v1/programs/{member.program_id}",
         barcode=_barcode(member),
     )
-    return pass_content(
-        member_of(member, clock.now()),
-        program,
-        merchant.name,
-        identity,
-        expiry_notice(member, program, merchant),
+    shown = member_of(member, clock.now())
+    soon = expiring(member, program, merchant)
+    default, *others = (
+        pass_content(shown, program, merchant.name, identity, soon, i18n.words(language))
+        for language in languages.ordered(program.default_language)
     )
+    return default, others
 
 
-def expiry_notice(member: MemberItem, program: Program, merchant: MerchantItem) -> str | None:
-    """ "120 points expire on 31 Dec" within the program's warning days (the expiry job
-    pushes a pass update on the day the warning starts)."""
+def expiring(
+    member: MemberItem, program: Program, merchant: MerchantItem
+) -> tuple[int, date] | None:
+    """The points expiring first within the program's warning days, and their day (the
+    expiry job pushes a pass update on the day the warning starts)."""
     today = clock.now().astimezone(ZoneInfo(merchant.timezone or "UTC")).date()
     lots = expiry.lots_from_json(member.point_lots)
-    return expiry.notice(lots, today, expiry.warning_days(program.expiry))
+    return expiry.expiring(lots, today, expiry.warning_days(program.expiry))
 
 
 def _barcode(member: MemberItem) -> str:
@@ -131,8 +137,8 @@ def build(
 
     program_item, program = current or current_program(member.program_id)
     merchant = MerchantItem.get(member.merchant_id)
-    pass_content = content(member, program, merchant)
+    default, localised = content(member, program, merchant)
     # The owner's uploads replace the generated images of their kind.
-    files = images.with_uploads(pass_content, program_images.pass_files(program_item))
-    data = package.build_pkpass(pass_content, signer(), files, clock.now())
+    files = images.with_uploads(default, program_images.pass_files(program_item))
+    data = package.build_pkpass(default, signer(), files, clock.now(), localised)
     return data, last_modified(member, program_item)

@@ -228,6 +228,9 @@ class MemberItem(Model):
     birthday = UnicodeAttribute(null=True)  # MM-DD or YYYY-MM-DD, as given
     marketing_consent = BooleanAttribute(default=False)
     leaderboard_consent = BooleanAttribute(default=False)
+    # BCP 47, one the service speaks: the language of the member's emails (absent on
+    # members enrolled before languages: the program's).
+    language = UnicodeAttribute(null=True)
     erased = BooleanAttribute(default=False)
     stamps = NumberAttribute(default=0)
     points = NumberAttribute(default=0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import i18n
+from chalicelib.domain import languages
 from chalicelib.domain.roles import Role
 from chalicelib.services import card_mail, google_wallet, members, pass_tokens, programs
 from chalicelib.web import cursor
@@ -36,6 +38,8 @@ api = Api(__name__, tag="members")
 )
 def enrol(call: Call, program_id: str) -> object:
     body = call.body
+    wanted = languages.preferred(call.request.headers.get("accept-language"))
+    language = body.language or languages.pick(wanted, languages.LANGUAGES, "") or None
     enrolment = members.enrol(
         program_id,
         body.name,
@@ -45,14 +49,20 @@ def enrol(call: Call, program_id: str) -> object:
         leaderboard=body.consent.leaderboard,
         # API Gateway always names the source; the limits must apply all the same.
         address=call.source_ip or "unknown",
+        language=language,
     )
     if not enrolment.created:
         # Whoever typed the address may not own it: the card goes to the mailbox only.
+        said = i18n.words(language or enrolment.member.language or languages.DEFAULT)
         message = (
-            "You already have a card with this address: we sent your card to that address."
+            said.gettext(
+                "You already have a card with this address: we sent your card to that address."
+            )
             if card_mail.send_card(enrolment.member)
-            else "You already have a card with this address, and we sent it there today:"
-            " check your inbox."
+            else said.gettext(
+                "You already have a card with this address, and we sent it there today:"
+                " check your inbox."
+            )
         )
         return json_response({"status": "already_enrolled", "message": message}, 200)
     payload = {

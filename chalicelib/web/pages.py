@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Response
 
+from chalicelib import i18n
 from chalicelib.config import settings
-from chalicelib.domain import colours
+from chalicelib.domain import colours, languages
 from chalicelib.domain.program import Program
 from chalicelib.errors import NotFound
 from chalicelib.services import programs
@@ -100,30 +102,172 @@ def join_url(program_id: str) -> str:
     return f"{settings().public_base_url.rstrip('/')}/join/{program_id}"
 
 
+def page_language(call: Call, default: str) -> str:
+    """The page's language: the switcher's `?lang=`, else the browser's Accept-Language,
+    else `default` (the program's)."""
+    query: dict[str, str] = dict(call.request.query_params or {})
+    headers = call.request.headers
+    wanted = [query["lang"]] if query.get("lang") else []
+    wanted += languages.preferred(headers.get("accept-language"))
+    return languages.pick(wanted, languages.LANGUAGES, default)
+
+
+def _missing(call: Call) -> Response:
+    said = i18n.words(page_language(call, languages.DEFAULT))
+    return _filled(i18n.translated(_read("missing.html"), said), 404, lang=said.language)
+
+
+# Each language named in itself, for the switcher.
+_AUTONYMS = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "es": "Español",
+    "it": "Italiano",
+    "nl": "Nederlands",
+    "pt": "Português",
+}
+
+
+def _switcher(language: str) -> str:
+    links = []
+    for other in languages.LANGUAGES:
+        current = ' aria-current="true"' if other == language else ""
+        links.append(
+            f'<a href="?lang={other}" lang="{other}" hreflang="{other}"{current}>'
+            f"{html.escape(_AUTONYMS[other])}</a>"
+        )
+    return "".join(links)
+
+
+def rules(program: Program, said: i18n.Words) -> list[str]:
+    """The program's rules as the join page lists them, in the words' language."""
+    language = said.language
+    lines = []
+    if program.stamps is not None:
+        lines.append(
+            said.gettext("Collect {required} stamps and get: {reward}.").format(
+                required=program.stamps.required, reward=program.reward_in(language)
+            )
+        )
+    if program.points is not None:
+        points = program.points
+        lines.append(
+            said.gettext("Earn {rate} points for every {money} you spend.").format(
+                rate=said.number(points.per_unit), money=said.money(1, points.currency)
+            )
+        )
+        lines.extend(
+            said.gettext("{item}: {cost} points.").format(
+                item=program.item_in(item, language), cost=item.cost
+            )
+            for item in points.catalog
+        )
+    for tier in program.tiers_by_threshold:
+        line = (
+            said.gettext("{tier} tier from {threshold} stamps: earn ×{multiplier}.")
+            if program.kind == "stamps"
+            else said.gettext("{tier} tier from {threshold} points: earn ×{multiplier}.")
+        )
+        lines.append(
+            line.format(
+                tier=program.tier_in(tier.name, language),
+                threshold=tier.threshold,
+                multiplier=said.number(tier.multiplier),
+            )
+        )
+    if program.welcome is not None:
+        if program.welcome.stamps:
+            gift = said.ngettext(
+                "Welcome gift: {count} stamp.",
+                "Welcome gift: {count} stamps.",
+                program.welcome.stamps,
+            ).format(count=program.welcome.stamps)
+        else:
+            count = program.welcome.points or 0
+            gift = said.ngettext(
+                "Welcome gift: {count} point.", "Welcome gift: {count} points.", count
+            ).format(count=count)
+        lines.append(gift)
+    if program.birthday is not None:
+        lines.append(
+            said.gettext("Birthday treat: {reward}.").format(reward=program.birthday.reward.name)
+        )
+    if program.reward_valid_days:
+        lines.append(
+            said.ngettext(
+                "Rewards are valid for {days} day.",
+                "Rewards are valid for {days} days.",
+                program.reward_valid_days,
+            ).format(days=program.reward_valid_days)
+        )
+    return lines
+
+
 @api.route(
     "/join/{program_id}",
     "GET",
-    summary="Enrolment page of a program",
+    summary="Enrolment page of a program, in the language of `?lang=` or Accept-Language",
     errors=(404,),
-    bad_path=lambda: _page("missing.html", 404),
+    bad_path=lambda: _filled(
+        i18n.translated(_read("missing.html"), i18n.words(languages.DEFAULT)),
+        404,
+        lang=languages.DEFAULT,
+    ),
 )
 def join(call: Call, program_id: str) -> Response:
     try:
         program = program_of(programs.load_program(program_id))
     except NotFound:
-        return _page("missing.html", 404)
-    name, bg, fg = _colours_of(program)
+        return _missing(call)
+    said = i18n.words(page_language(call, program.default_language))
+    language = said.language
+    _, bg, fg = _colours_of(program)
+    name = program.name_in(language)
     if program.status == "closed":
         # The form would only end in 409 program_closed: say so at once.
-        return _page("closed.html", title=name, bg=bg, fg=fg)
+        return _filled(
+            i18n.translated(_read("closed.html"), said), title=name, bg=bg, fg=fg, lang=language
+        )
     # A birthday is asked for only where it earns something: no data without a purpose.
     birthday = ""
     if program.birthday is not None:
-        birthday = _read("join-birthday.html").replace(
-            "{{treat}}", html.escape(program.birthday.reward.name, quote=True)
+        treat = said.gettext("(optional, for a birthday treat: {treat})").format(
+            treat=program.birthday.reward.name
         )
-    body = _read("join.html").replace("{{birthday_field}}", birthday)
-    return _filled(body, program_id=program_id, title=name, bg=bg, fg=fg)
+        birthday = _read("join-birthday.html").replace("{{treat}}", html.escape(treat, quote=True))
+    body = i18n.translated(_read("join.html").replace("{{birthday_field}}", birthday), said)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in rules(program, said))
+    body = body.replace("{{rules}}", items).replace("{{switcher}}", _switcher(language))
+    # In a <script> block, "</" would end it: JSON may escape the slash.
+    messages = json.dumps({"language": language, "messages": said.catalogue()}).replace(
+        "</", "<\\/"
+    )
+    body = body.replace("{{messages}}", messages)
+    response = _filled(
+        body,
+        program_id=program_id,
+        title=name,
+        page_title=said.gettext("Join {program}").format(program=name),
+        bg=bg,
+        fg=fg,
+        lang=language,
+    )
+    # The page differs by the browser's languages: caches must key on them.
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Content-Language"] = language
+    return response
+
+
+@api.route(
+    "/i18n/{lang}",
+    "GET",
+    summary="The service's words in a language, for the pages' scripts (static/i18n.js)",
+)
+def messages(call: Call, lang: str) -> Response:
+    said = i18n.words(languages.pick([lang], languages.LANGUAGES, languages.DEFAULT))
+    body = json.dumps({"language": said.language, "messages": said.catalogue()})
+    return _text(body, "application/json", ASSET_CACHE)
 
 
 @api.route(

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.domain import languages
 from chalicelib.domain.emails import Email
 from chalicelib.domain.program import Program
 from chalicelib.domain.text import CHECKED_NAME, name_rules
@@ -220,6 +221,16 @@ class EnrolmentIn(_In):
     email: Email
     birthday: str | None = Field(default=None, description="MM-DD or YYYY-MM-DD")
     consent: Consent
+    language: str | None = Field(
+        default=None,
+        description="The member's language (BCP 47, one the service speaks): their emails"
+        " are in it. Absent: the request's Accept-Language, else the program's language.",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _spoken(cls, value: str | None) -> str | None:
+        return None if value is None else languages.check(value)
 
     @field_validator("birthday")
     @classmethod

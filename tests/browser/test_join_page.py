@@ -190,3 +190,32 @@ def _verifies(pkpass: bytes, folder) -> bool:
         pytest.skip("needs the openssl command")
     root = Path(os.environ["APPLE_CERTS_DIR"]) / "root.pem"
     return verify(unzip(pkpass, folder), root).returncode == 0
+
+
+@pytest.mark.parametrize("page", [{**IPHONE, "locale": "de-DE"}], indirect=True)
+def test_a_german_phone_gets_the_page_in_german_and_can_switch_to_spanish(
+    page, program: dict, axe_source: str
+) -> None:
+    page.goto(f"/join/{program['program_id']}")
+    page.get_by_text("Sammeln Sie 8 Stempel und erhalten Sie: Free flat white.").wait_for()
+    german_title = page.get_by_role("heading", level=2).first.inner_text()
+    check_accessibility(page, axe_source, "join-german")
+
+    page.get_by_role("link", name="Español").click()
+    page.get_by_text("Reúne 8 sellos y consigue: Free flat white.").wait_for()
+    page.get_by_label("Nombre", exact=True).fill("Ana")
+    page.get_by_label("Correo electrónico", exact=True).fill("ana@example.com")
+    page.get_by_role("button", name="Unirme").click()
+    refusal = page.locator("#error").inner_text()
+    page.get_by_label("Acepto las condiciones del programa").check()
+    page.get_by_role("button", name="Unirme").click()
+    page.locator("#wallets a").first.wait_for()
+
+    assert german_title == "So funktioniert es"
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert refusal == "Acepta las condiciones del programa para unirte."
+    assert page.locator("#wallets a").all_inner_texts() == [
+        "Añadir a Apple Wallet",
+        "Guardar en Google Wallet",
+    ]
+    screenshot(page, "join-spanish-done")

@@ -403,11 +403,13 @@ def test_the_warning_shows_on_the_google_card_too(dynamodb_url, pretend_now):
 
     body = google_wallet.object_body(member(ada), program)
 
-    assert body["textModulesData"][0] == {
-        "id": "expiry",
-        "header": "Expiring soon",
-        "body": "120 points expire on 31 Mar",
-    }
+    module = body["textModulesData"][0]
+    assert (module["id"], module["header"]) == ("expiry", "Expiring soon")
+    # The date as the program's language writes it (English here), and in the others.
+    assert module["body"] == "120 points expire on Mar 31, 2032"
+    assert {"language": "fr", "value": "120 points expirent le 31 mars 2032"} in module[
+        "localizedBody"
+    ]["translatedValues"]
 
 
 def run_lambda(name: str) -> list[dict]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from chalicelib import ids
 from chalicelib.domain.ledger import Reward
 from chalicelib.domain.member import Member
@@ -63,17 +65,17 @@ def test_a_points_card_says_how_points_are_earned_and_has_no_stamp_reward():
 
     assert (content.kind, content.points, content.stamps_required) == ("points", 120, None)
     assert content.reward_name is None
-    assert content.how_to_earn == "2 point per EUR spent."
+    assert content.how_to_earn == "2 points for every €1.00 spent."
 
 
 def test_the_rewards_ready_and_the_expiry_notice_are_the_ones_given():
     reward = Reward("r1", "Free coffee", "stamps", ids.new_id(), "2026-11-01T08:00:00.000000Z")
     member = ada(rewards=(reward,))
 
-    content = pass_content(member, COFFEE, "Café Blue", IDENTITY, "120 points expire on 31 Dec")
+    content = pass_content(member, COFFEE, "Café Blue", IDENTITY, (120, date(2026, 12, 31)))
 
     assert content.rewards == (("r1", "Free coffee", None),)
-    assert content.expiry_notice == "120 points expire on 31 Dec"
+    assert content.expiry_notice == "120 points expire on Dec 31, 2026"
 
 
 def test_without_a_logo_text_the_merchant_s_name_is_shown_and_an_erased_member_s_pass_is_void():

@@ -34,6 +34,15 @@ POINTS_PROGRAM = {
 }
 
 
+def plain(body):
+    """The body without its LocalizedStrings (test_languages.py checks those)."""
+    if isinstance(body, dict):
+        return {k: plain(v) for k, v in body.items() if not k.startswith("localized")}
+    if isinstance(body, list):
+        return [plain(v) for v in body]
+    return body
+
+
 def member(**changes):
     view = {
         "member_id": ids.new_id(),
@@ -90,7 +99,7 @@ def test_a_stamp_card_class_has_the_program_name_logo_colour_and_callback():
         "https://loyalty.example/google/callbacks",
     )
 
-    assert body == {
+    assert plain(body) == {
         "id": f"{ISSUER}.{program_id}",
         "issuerName": "Café Blue",
         "programName": "Coffee Card",
@@ -139,7 +148,7 @@ def test_a_points_class_with_tiers_labels_the_tier_and_lists_the_tiers_in_order(
     assert body["hexBackgroundColor"] == "#1a2b3c"
     assert body["rewardsTierLabel"] == "Tier"
     assert "rewardsTier" not in body
-    assert body["textModulesData"] == [
+    assert plain(body["textModulesData"]) == [
         {"id": "tiers", "header": "Tiers", "body": "Silver from 100 points, Gold from 500 points"}
     ]
 
@@ -178,7 +187,7 @@ def test_a_stamp_card_object_shows_stamps_out_of_required_and_the_rewards_ready(
         ],
     )
 
-    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10)
+    body = plain(loyalty_object(ISSUER, snapshot(view), "QR-VALUE", 10))
 
     assert body == {
         "id": f"{ISSUER}.{view['member_id']}",
@@ -194,7 +203,7 @@ def test_a_stamp_card_object_shows_stamps_out_of_required_and_the_rewards_ready(
             "alternateText": card_number.display(view["card_number"]),
         },
         "textModulesData": [
-            {"id": "reward-r-1", "header": "Free coffee", "body": "Valid until 2026-12-31"},
+            {"id": "reward-r-1", "header": "Free coffee", "body": "Valid until Dec 31, 2026"},
             {"id": "reward-r_2", "header": "Free cake", "body": "Ready"},
         ],
     }
@@ -211,7 +220,7 @@ def test_an_object_without_a_card_number_shows_no_text_under_the_qr_code():
 def test_a_points_object_shows_points_as_an_integer_and_the_tier():
     view = member(balances={"stamps": 0, "points": 1250}, tier="Gold")
 
-    body = loyalty_object(ISSUER, snapshot(view), "QR-VALUE", None)
+    body = plain(loyalty_object(ISSUER, snapshot(view), "QR-VALUE", None))
 
     assert body["loyaltyPoints"] == {"label": "Points", "balance": {"int": 1250}}
     assert body["secondaryLoyaltyPoints"] == {"label": "Rewards ready", "balance": {"int": 0}}

@@ -98,3 +98,31 @@ def test_botocores_own_ca_bundle_stays_when_certifi_is_not_packaged(tmp_path):
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     slim(package, _template(tmp_path, version))
     assert "botocore/cacert.pem" in zipfile.ZipFile(package).namelist()
+
+
+def test_only_the_locales_the_service_speaks_stay_and_the_catalogues_must_be_compiled(tmp_path):
+    files = {
+        "app.py": "",
+        "babel/__init__.py": "",
+        "babel/global.dat": "g",
+        **{
+            f"babel/locale-data/{name}.dat": name
+            for name in ("root", "fr", "de", "pt", "ja", "fr_CA")
+        },
+        "chalicelib/locales/fr/LC_MESSAGES/messages.po": "po",
+    }
+    template = _template(tmp_path, f"python{sys.version_info.major}.{sys.version_info.minor}")
+    uncompiled = _package(tmp_path, files)
+
+    with pytest.raises(SystemExit, match="make messages"):
+        slim(uncompiled, template)
+    compiled = _package(tmp_path, {**files, "chalicelib/locales/fr/LC_MESSAGES/messages.mo": "mo"})
+    slim(compiled, template)
+
+    names = set(zipfile.ZipFile(compiled).namelist())
+    kept = {
+        n.removeprefix("babel/locale-data/") for n in names if n.startswith("babel/locale-data")
+    }
+    assert kept == {"root.dat", "fr.dat", "de.dat", "pt.dat"}
+    assert "babel/global.dat" in names
+    assert "chalicelib/locales/fr/LC_MESSAGES/messages.mo" in names

@@ -9,10 +9,12 @@ reverse) makes Wallet drop the pass without saying why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
+from chalicelib import i18n
 from chalicelib.domain import card_number
 from chalicelib.domain.colours import css_rgb
 from chalicelib.domain.member import Member
@@ -52,6 +54,8 @@ class PassContent:
     expiry_notice: str | None = None  # e.g. "120 points expire on 31 Dec"
     # The program's shops: (latitude, longitude, lock-screen text), at most 10.
     locations: tuple[tuple[float, float, str], ...] = ()
+    # The language of every text above, and its words for the labels pass_json adds.
+    words: i18n.Words = field(default_factory=lambda: i18n.words("en"))
 
 
 @dataclass(frozen=True)
@@ -66,50 +70,80 @@ class PassIdentity:
     barcode: str
 
 
+# (points, the day they expire): domain.expiry.expiring's answer.
+Expiring = tuple[int, date]
+
+
+def expiry_notice(expiring: Expiring | None, words: i18n.Words) -> str | None:
+    """ "120 points expire on 31 Dec 2026", in the words' language."""
+    if expiring is None:
+        return None
+    points, day = expiring
+    return words.ngettext(
+        "{points} point expires on {date}", "{points} points expire on {date}", points
+    ).format(points=points, date=words.date(day))
+
+
 def pass_content(
     member: Member,
     program: Program,
     merchant_name: str,
     identity: PassIdentity,
-    expiry_notice: str | None,
+    expiring: Expiring | None,
+    words: i18n.Words | None = None,
 ) -> PassContent:
-    """What the member's pass shows: their card under the program's rules and design."""
+    """What the member's pass shows, in the words' language (the program's default
+    language when None): their card under the program's rules and design."""
+    words = words or i18n.words(program.default_language)
+    language = words.language
     design = program.design
     required = program.stamps.required if program.stamps else None
+    reward = program.reward_in(language)
     if program.kind == "stamps":
-        assert program.stamps is not None  # the program's validation: a kind has its section
-        how = f"One stamp per visit. {required} stamps earn a {program.stamps.reward.name}."
+        how = words.gettext("One stamp per visit. {required} stamps earn a {reward}.").format(
+            required=required, reward=reward
+        )
     else:
-        assert program.points is not None
-        how = f"{program.points.per_unit} point per {program.points.currency} spent."
+        assert program.points is not None  # the program's validation: a kind has its section
+        how = words.gettext("{rate} points for every {money} spent.").format(
+            rate=words.number(program.points.per_unit),
+            money=words.money(1, program.points.currency),
+        )
+    program_name = program.name_in(language)
     return PassContent(
         serial_number=member.member_id,
         pass_type_identifier=identity.pass_type_identifier,
         team_identifier=identity.team_identifier,
         organization_name=merchant_name,
-        description=f"{merchant_name}: {program.name}",
-        program_name=program.name,
+        description=f"{merchant_name}: {program_name}",
+        program_name=program_name,
         kind=program.kind,
         stamps_required=required,
-        reward_name=program.stamps.reward.name if program.stamps else None,
+        reward_name=reward,
         member_name=member.name,
         stamps=member.stamps,
         points=member.points,
-        tier=member.tier,
-        rewards=tuple((r.reward_id, r.name, r.expires_at) for r in member.rewards),
+        tier=program.tier_in(member.tier, language) if member.tier else None,
+        rewards=tuple(
+            (r.reward_id, program.reward_named(r.name, language), r.expires_at)
+            for r in member.rewards
+        ),
         barcode=identity.barcode,
         card_number=card_number.display(member.card_number) if member.card_number else None,
         web_service_url=identity.web_service_url,
         authentication_token=identity.authentication_token,
         program_url=identity.program_url,
         how_to_earn=how,
-        terms=f"Rewards and points are given by {merchant_name} under the program's rules.",
+        terms=words.gettext(
+            "Rewards and points are given by {merchant} under the program's rules."
+        ).format(merchant=merchant_name),
         background_color=design.background_color if design else None,
         foreground_color=design.foreground_color if design else None,
         label_color=design.label_color if design else None,
         logo_text=(design.logo_text if design else None) or merchant_name,
         voided=member.erased,
-        expiry_notice=expiry_notice,
+        expiry_notice=expiry_notice(expiring, words),
+        words=words,
         locations=tuple(
             (
                 place.latitude,
@@ -125,10 +159,12 @@ def pass_content(
 _css_rgb = lru_cache(maxsize=256)(css_rgb)
 
 
-def rewards_summary(rewards: tuple[tuple[str, str, str | None], ...]) -> str:
+def rewards_summary(
+    rewards: tuple[tuple[str, str, str | None], ...], words: i18n.Words | None = None
+) -> str:
     """How many of each reward is ready, in the order first earned, or "None yet"."""
     if not rewards:
-        return "None yet"
+        return (words or i18n.words("en")).gettext("None yet")
     counts: dict[str, int] = {}
     for _, name, _ in rewards:
         counts[name] = counts.get(name, 0) + 1
@@ -213,6 +249,7 @@ def pass_json(content: PassContent) -> dict[str, Any]:
 
 
 def _balance(content: PassContent) -> dict[str, Any]:
+    words = content.words
     if content.kind == "stamps":
         shown = (
             f"{content.stamps} / {content.stamps_required}"
@@ -221,52 +258,58 @@ def _balance(content: PassContent) -> dict[str, Any]:
         )
         return {
             "key": "balance",
-            "label": "STAMPS",
+            "label": words.gettext("STAMPS"),
             "value": shown,
-            "changeMessage": "You have %@ stamps",
+            "changeMessage": words.gettext("You have %@ stamps"),
         }
     # A number, not a string: Apple formats numbers for the phone's locale.
     return {
         "key": "balance",
-        "label": "POINTS",
+        "label": words.gettext("POINTS"),
         "value": content.points,
-        "changeMessage": "You have %@ points",
+        "changeMessage": words.gettext("You have %@ points"),
     }
 
 
 def _secondary(content: PassContent) -> list[dict[str, Any]]:
+    words = content.words
     fields: list[dict[str, Any]] = []
     if content.member_name:
-        fields.append({"key": "member", "label": "MEMBER", "value": content.member_name})
+        fields.append(
+            {"key": "member", "label": words.gettext("MEMBER"), "value": content.member_name}
+        )
     # Tiers count stamps on a stamp card too (API.md), so a tier shows for either kind.
     if content.tier:
         fields.append(
             {
                 "key": "tier",
-                "label": "TIER",
+                "label": words.gettext("TIER"),
                 "value": content.tier,
-                "changeMessage": "You are now %@",
+                "changeMessage": words.gettext("You are now %@"),
             }
         )
     return fields
 
 
 def _auxiliary(content: PassContent) -> list[dict[str, Any]]:
+    words = content.words
     rewards: dict[str, Any] = {
         "key": "rewards",
-        "label": "REWARDS READY",
-        "value": rewards_summary(content.rewards),
+        "label": words.gettext("REWARDS READY"),
+        "value": rewards_summary(content.rewards, words),
     }
     # Only a reward arriving is news: redeeming one at the till changes the value
     # too, and "Reward ready: None yet" on the lock screen would be nonsense.
     if content.rewards:
-        rewards["changeMessage"] = "Reward ready: %@"
+        rewards["changeMessage"] = words.gettext("Reward ready: %@")
     fields = [rewards]
     if content.kind == "stamps" and content.reward_name and content.stamps_required:
         fields.append(
             {
                 "key": "reward",
-                "label": f"EVERY {content.stamps_required} STAMPS",
+                "label": words.ngettext(
+                    "EVERY {count} STAMP", "EVERY {count} STAMPS", content.stamps_required
+                ).format(count=content.stamps_required),
                 "value": content.reward_name,
             }
         )
@@ -274,16 +317,17 @@ def _auxiliary(content: PassContent) -> list[dict[str, Any]]:
 
 
 def _back(content: PassContent) -> list[dict[str, Any]]:
+    words = content.words
     # Back fields get Wallet's data detectors, so the program URL becomes a link.
     fields: list[dict[str, Any]] = [
-        {"key": "how_to_earn", "label": "How to earn", "value": content.how_to_earn},
+        {"key": "how_to_earn", "label": words.gettext("How to earn"), "value": content.how_to_earn},
     ]
     if content.expiry_notice:
         # A notice on change: the expiry reminder is the point of this field.
         fields.append(
             {
                 "key": "expiry",
-                "label": "Expiring soon",
+                "label": words.gettext("Expiring soon"),
                 "value": content.expiry_notice,
                 "changeMessage": "%@",
             }
@@ -292,13 +336,17 @@ def _back(content: PassContent) -> list[dict[str, Any]]:
         fields.append(
             {
                 "key": "rewards_detail",
-                "label": "Your rewards",
+                "label": words.gettext("Your rewards"),
                 "value": "\n".join(
-                    f"{name}, use by {expires_at[:10]}" if expires_at else name
+                    words.gettext("{reward}, use by {date}").format(
+                        reward=name, date=words.date(date.fromisoformat(expires_at[:10]))
+                    )
+                    if expires_at
+                    else name
                     for _, name, expires_at in content.rewards
                 ),
             }
         )
     fields.append({"key": "program", "label": content.program_name, "value": content.program_url})
-    fields.append({"key": "terms", "label": "Terms", "value": content.terms})
+    fields.append({"key": "terms", "label": words.gettext("Terms"), "value": content.terms})
     return fields

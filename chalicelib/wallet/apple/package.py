@@ -19,7 +19,7 @@ import hashlib
 import json
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from chalicelib.wallet.apple import der
+from chalicelib.wallet.apple import der, strings
 from chalicelib.wallet.apple.certs import Signer
 from chalicelib.wallet.apple.model import PassContent, pass_json
 
@@ -179,8 +179,13 @@ def build_pkpass(
     signer: Signer,
     images: dict[str, bytes],
     signing_time: datetime,
+    localised: Sequence[PassContent] = (),
 ) -> bytes:
     """The member's signed .pkpass (application/vnd.apple.pkpass).
+
+    `content` is the card in the program's default language (pass.json);
+    `localised` the same card in other languages: with them, every language's
+    `<lang>.lproj/pass.strings` (the default's included) is in the pass and its manifest.
 
     Raises ValueError when the content's identifiers differ from the certificate's
     (Wallet would drop the pass silently), when an image takes a reserved name,
@@ -198,6 +203,8 @@ def build_pkpass(
         raise ValueError("pass.json, manifest.json and signature are made here, not images")
     pass_entry = _Entry.stored(PASS_JSON, _write_json(pass_json(content)), listed=True)
     pictures = tuple(_image_entry(name, data) for name, data in sorted(images.items()))
+    if localised:
+        pictures += tuple(_strings_entries(content, localised))
     # The manifest's keys sorted, as `manifest` writes them (json's sort_keys).
     lines = sorted((pass_entry, *pictures), key=_name)
     manifest_bytes = b"{" + b",".join(entry.manifest_line for entry in lines) + b"}"
@@ -280,6 +287,57 @@ def _encoded_name(name: str) -> bytes:
 @lru_cache(maxsize=256)
 def _quoted(name: str) -> bytes:
     return json.dumps(name).encode()
+
+
+def _strings_entries(content: PassContent, localised: Sequence[PassContent]) -> list[_Entry]:
+    default = _texts(content)
+    texts = {content.words.language: default}
+    for other in localised:
+        texts.setdefault(other.words.language, _texts(other))
+    return [
+        _image_entry(name, data)
+        for name, data in strings.files(default, tuple(sorted(texts.items())))
+    ]
+
+
+# A card's localisable texts by what they are made of (_state): members in the same
+# state (balance, tier, rewards and their dates) share them. Laying a pass out is
+# most of the strings' cost; this keeps it to once per language and state. Bounded:
+# emptied when full (a state is a few hundred bytes).
+_TEXTS: dict[tuple[object, ...], tuple[str, ...]] = {}
+_TEXTS_MAX = 4096
+
+
+def _state(content: PassContent) -> tuple[object, ...]:
+    # Every field that pass_json turns into a localisable text or a field's presence;
+    # not the ids, secrets or the member's name, which are never translated.
+    return (
+        content.words.language,
+        content.kind,
+        content.description,
+        content.program_name,
+        content.stamps_required,
+        content.reward_name,
+        content.member_name is not None,
+        content.stamps,
+        content.points,
+        content.tier,
+        tuple((name, expires) for _, name, expires in content.rewards),
+        content.program_url,
+        content.how_to_earn,
+        content.terms,
+        content.expiry_notice,
+    )
+
+
+def _texts(content: PassContent) -> tuple[str, ...]:
+    state = _state(content)
+    found = _TEXTS.get(state)
+    if found is None:
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        found = _TEXTS[state] = tuple(strings.texts(pass_json(content)))
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -8,9 +8,12 @@ object of the class, so these bodies are what the service sends on every change.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from chalicelib.domain import card_number
+from chalicelib import i18n
+from chalicelib.domain import card_number, languages
 from chalicelib.domain.colours import hex_colour
 from chalicelib.domain.member import Member
 from chalicelib.domain.program import Program
@@ -26,6 +29,30 @@ _ISSUER_ID = re.compile(r"^[0-9]+$")
 # the tier takes one, the rewards the rest.
 # https://developers.google.com/wallet/reference/rest/v1/TextModuleData
 _MAX_OBJECT_TEXT_MODULES = 10
+
+
+def localized(default_language: str, say: Callable[[i18n.Words], str]) -> dict[str, Any]:
+    """A LocalizedString: the text in the program's default language, and in every
+    other language the service speaks (Google shows the phone's own).
+
+    https://developers.google.com/wallet/reference/rest/v1/LocalizedString
+    """
+    default, *others = languages.ordered(default_language)
+    return {
+        "defaultValue": {"language": default, "value": say(i18n.words(default))},
+        "translatedValues": [
+            {"language": language, "value": say(i18n.words(language))} for language in others
+        ],
+    }
+
+
+def _text(
+    body: dict[str, Any], key: str, default_language: str, say: Callable[[i18n.Words], str]
+) -> None:
+    """`key` in the default language (what older readers show) and `localizedKey` beside it."""
+    text = localized(default_language, say)
+    body[key] = text["defaultValue"]["value"]
+    body["localized" + key[0].upper() + key[1:]] = text
 
 
 def resource_id(issuer_id: str, identifier: str) -> str:
@@ -56,13 +83,11 @@ def loyalty_class(
     Raises ValueError when an id or the background colour is malformed.
     """
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyclass
+    language = program.default_language
     body: dict[str, Any] = {
         "id": resource_id(issuer_id, program_id),
         "issuerName": issuer_name,
-        "programName": program.name,
         "programLogo": {"sourceUri": {"uri": logo_url}},
-        "accountNameLabel": "Member",
-        "accountIdLabel": "Member ID",
         # Google reviews a class before its objects may be saved; every insert and
         # patch asks for review again, as Google's samples do.
         "reviewStatus": "UNDER_REVIEW",
@@ -71,6 +96,9 @@ def loyalty_class(
     }
     if hero_url:
         body["heroImage"] = {"sourceUri": {"uri": hero_url}}
+    _text(body, "programName", language, lambda w: program.name_in(w.language))
+    _text(body, "accountNameLabel", language, lambda w: w.gettext("Member"))
+    _text(body, "accountIdLabel", language, lambda w: w.gettext("Member ID"))
     background = program.design.background_color if program.design else None
     if background:
         body["hexBackgroundColor"] = hex_colour(background)
@@ -86,15 +114,23 @@ def loyalty_class(
     if tiers:
         # The member's own tier is on the object (a text module): the class's
         # rewardsTier would show one tier for every member. Only the label is shared.
-        body["rewardsTierLabel"] = "Tier"
-        unit = "stamps" if program.kind == "stamps" else "points"
-        body["textModulesData"] = [
-            {
-                "id": "tiers",
-                "header": "Tiers",
-                "body": ", ".join(f"{tier.name} from {tier.threshold} {unit}" for tier in tiers),
-            }
-        ]
+        _text(body, "rewardsTierLabel", language, lambda w: w.gettext("Tier"))
+
+        def tiers_text(w: i18n.Words) -> str:
+            line = (
+                w.gettext("{tier} from {threshold} stamps")
+                if program.kind == "stamps"
+                else w.gettext("{tier} from {threshold} points")
+            )
+            return ", ".join(
+                line.format(tier=program.tier_in(tier.name, w.language), threshold=tier.threshold)
+                for tier in tiers
+            )
+
+        module: dict[str, Any] = {"id": "tiers"}
+        _text(module, "header", language, lambda w: w.gettext("Tiers"))
+        _text(module, "body", language, tiers_text)
+        body["textModulesData"] = [module]
     return body
 
 
@@ -103,13 +139,20 @@ def loyalty_object(
     member: Member,
     barcode: str,
     stamps_required: int | None,
+    program: Program | None = None,
 ) -> dict[str, Any]:
     """The LoyaltyObject body for a member: balance, rewards ready, tier and QR code.
 
     `stamps_required` is set for a stamp card and None for a points program. An
-    erased member's pass turns INACTIVE and loses its name. Raises ValueError when
-    an id is malformed.
+    erased member's pass turns INACTIVE and loses its name. Its texts are in the
+    program's languages (English without a program). Raises ValueError when an id
+    is malformed.
     """
+    language = program.default_language if program else languages.DEFAULT
+
+    def in_program(text: str, how: Callable[[Program, str, str], str]) -> Callable[[str], str]:
+        return lambda lang: how(program, text, lang) if program else text
+
     member_id, erased, rewards = member.member_id, member.erased, member.rewards
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyobject
     body: dict[str, Any] = {
@@ -127,13 +170,13 @@ def loyalty_object(
     # LoyaltyPointsBalance: one of string, int, double or money. A stamp card reads
     # "7 / 10", which only the string form can show.
     if stamps_required is not None:
-        body["loyaltyPoints"] = {
-            "label": "Stamps",
-            "balance": {"string": f"{member.stamps} / {stamps_required}"},
-        }
+        body["loyaltyPoints"] = {"balance": {"string": f"{member.stamps} / {stamps_required}"}}
+        _text(body["loyaltyPoints"], "label", language, lambda w: w.gettext("Stamps"))
     else:
-        body["loyaltyPoints"] = {"label": "Points", "balance": {"int": member.points}}
-    body["secondaryLoyaltyPoints"] = {"label": "Rewards ready", "balance": {"int": len(rewards)}}
+        body["loyaltyPoints"] = {"balance": {"int": member.points}}
+        _text(body["loyaltyPoints"], "label", language, lambda w: w.gettext("Points"))
+    body["secondaryLoyaltyPoints"] = {"balance": {"int": len(rewards)}}
+    _text(body["secondaryLoyaltyPoints"], "label", language, lambda w: w.gettext("Rewards ready"))
     # https://developers.google.com/wallet/reference/rest/v1/loyaltyobject#Barcode
     # The card number under the code lets staff type it in when the camera fails.
     body["barcode"] = {"type": "QR_CODE", "value": barcode}
@@ -141,18 +184,38 @@ def loyalty_object(
         body["barcode"]["alternateText"] = card_number.display(member.card_number)
     modules: list[dict[str, Any]] = []
     if not erased and member.tier:
-        modules.append({"id": "tier", "header": "Tier", "body": member.tier})
+        tier = in_program(member.tier, Program.tier_in)
+        module: dict[str, Any] = {"id": "tier"}
+        _text(module, "header", language, lambda w: w.gettext("Tier"))
+        _text(module, "body", language, lambda w: tier(w.language))
+        modules.append(module)
     # A voided pass shows no rewards: they can no longer be redeemed.
     for reward in [] if erased else rewards[: _MAX_OBJECT_TEXT_MODULES - len(modules)]:
-        expires_at = reward.expires_at
         modules.append(
-            {
-                "id": f"reward-{reward.reward_id}",
-                "header": reward.name,
-                # RFC 3339 on the reward; the date is enough on a pass.
-                "body": f"Valid until {expires_at[:10]}" if expires_at else "Ready",
-            }
+            _reward_module(
+                reward.reward_id,
+                reward.expires_at,
+                language,
+                in_program(reward.name, Program.reward_named),
+            )
         )
     # Always sent, even empty: a patch replaces the list, so a redeemed reward leaves.
     body["textModulesData"] = modules
     return body
+
+
+def _reward_module(
+    reward_id: str, expires_at: str | None, language: str, name: Callable[[str], str]
+) -> dict[str, Any]:
+    def valid(w: i18n.Words) -> str:
+        # RFC 3339 on the reward; the day is enough on a pass.
+        if expires_at is None:
+            return w.gettext("Ready")
+        return w.gettext("Valid until {date}").format(
+            date=w.date(date.fromisoformat(expires_at[:10]))
+        )
+
+    module: dict[str, Any] = {"id": f"reward-{reward_id}"}
+    _text(module, "header", language, lambda w: name(w.language))
+    _text(module, "body", language, valid)
+    return module
