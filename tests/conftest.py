@@ -71,6 +71,7 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     moto's S3, with the brand images' bucket.
     """
     from chalicelib import blobs, mail, root
+    from chalicelib.store import db
     from deploy.stage import Stage
     from deploy.template import tables
     from localrun.embedded_dynamodb import EmbeddedDynamoDB, EmbeddedService
@@ -84,12 +85,12 @@ def dynamodb_url(secrets_dir: Path) -> Iterator[str]:
     # The brand images' bucket in moto's S3, reached through blobs.py as in production.
     s3 = EmbeddedService("s3")
     os.environ["S3_ENDPOINT"] = s3.start()
-    # The app's composition root, as a Lambda's cold start makes it: installed here,
-    # before any test sets a clock or a setting of its own over it.
-    import app
+    # The app imported first (its import installs a root of its own), then the root of
+    # the environment as set above, before any test sets a clock or a setting over it.
+    import app  # noqa: F401
 
-    config = root.current().settings
-    assert app.process is root.current()
+    config = root.install(root.build()).settings
+    db.bind(config)
     mail.verify_sender()
     blobs.create_bucket()
     # The tables as the deploy template makes them, through CloudFormation: every

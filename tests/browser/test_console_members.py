@@ -7,7 +7,13 @@ import uuid
 import httpx
 import pytest
 
-from tests.browser.conftest import check_accessibility, create_program, enrol, screenshot
+from tests.browser.conftest import (
+    STAMP_PROGRAM,
+    check_accessibility,
+    create_program,
+    enrol,
+    screenshot,
+)
 from tests.browser.test_console_page import DESKTOP, sign_in
 from tests.conftest import Merchant, make_merchant
 
@@ -17,6 +23,17 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 @pytest.fixture
 def owner(base_url: str) -> Merchant:
     return make_merchant()
+
+
+def works_at(base_url: str, owner: Merchant, location_id: str) -> None:
+    """The merchant's barista now works at one of its programs' shops."""
+    response = httpx.patch(
+        f"{base_url}/v1/staff/{owner.staff_ids['barista']}",
+        json={"location_id": location_id},
+        headers={"Authorization": f"Bearer {owner.tokens['owner']}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
 
 
 def stamp(base_url: str, token: str, member_id: str, count: int) -> dict:
@@ -44,7 +61,11 @@ def no_horizontal_scroll(page) -> None:
 def test_the_owner_finds_a_member_by_email_voids_a_stamp_with_a_reason_and_resends_the_card(
     page, base_url: str, owner: Merchant, axe_source: str
 ) -> None:
-    program = create_program(base_url, owner.tokens["owner"])
+    shop = {"id": "counter-1", "name": "Counter", "latitude": 48.85, "longitude": 2.35}
+    program = create_program(
+        base_url, owner.tokens["owner"], {**STAMP_PROGRAM, "locations": [shop]}
+    )
+    works_at(base_url, owner, "counter-1")
     address = f"ana-{uuid.uuid4().hex[:8]}@example.com"
     member = enrol(base_url, program["program_id"], address, name="Ana Lima")
     stamp(base_url, owner.tokens["barista"], member["member_id"], 3)

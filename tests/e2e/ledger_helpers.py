@@ -45,11 +45,13 @@ def points_card(**sections) -> dict:
     }
 
 
-def purchase(client, merchant, member_id: str, amount: str, currency="EUR", idem=None):
+def purchase(
+    client, merchant, member_id: str, amount: str, currency="EUR", idem=None, role="barista"
+):
     return client.post(
         f"/v1/members/{member_id}/purchases",
         json={"amount": {"amount": amount, "currency": currency}, "idempotency_key": idem or key()},
-        headers=merchant.auth("barista"),
+        headers=merchant.auth(role),
     )
 
 

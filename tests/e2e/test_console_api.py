@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.e2e.helpers import create_program, enrol, key, ledger, stamp
+from tests.e2e.helpers import create_program, enrol, key, ledger, program_with_locations, stamp
 from tests.e2e.test_staff_controls import new_barista
 
 
@@ -147,7 +147,13 @@ def test_no_card_email_for_an_erased_member_nor_another_merchants(client, mercha
 
 
 def test_the_ledger_names_the_staff_member_and_keeps_a_voids_reason(client, merchant):
-    program = create_program(client, merchant)
+    program = program_with_locations(client, merchant, "counter-1")
+    moved = client.patch(
+        f"/v1/staff/{merchant.staff_ids['barista']}",
+        json={"location_id": "counter-1"},
+        headers=merchant.auth("owner"),
+    )
+    assert moved.status_code == 200, moved.text
     member_id = enrol(client, program["program_id"])["member_id"]
     mistake = stamp(client, merchant, member_id, 2).json()["transaction"]["transaction_id"]
 

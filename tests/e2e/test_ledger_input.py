@@ -189,8 +189,8 @@ def test_a_bad_purchase_amount_is_refused_and_writes_nothing(client, merchant, e
     assert purchase(client, merchant, earned, "1.00", idem=idem).status_code == 200
 
 
-def test_the_largest_purchase_is_accepted(client, merchant, earned):
-    response = purchase(client, merchant, earned, "100000.00")
+def test_the_largest_purchase_is_accepted_from_a_manager(client, merchant, earned):
+    response = purchase(client, merchant, earned, "100000.00", role="manager")
 
     assert response.status_code == 200, response.text
     assert response.json()["member"]["balances"]["points"] == 100_020

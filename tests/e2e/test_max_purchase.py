@@ -91,4 +91,4 @@ def test_a_limit_that_is_not_a_positive_decimal_string_is_refused(client, mercha
     response = client.post("/v1/programs", json=document, headers=merchant.auth("owner"))
 
     assert response.status_code == 422
-    assert response.json()["error"]["message"].startswith("points")
+    assert response.json()["error"]["field"].startswith("points")

@@ -94,7 +94,7 @@ def test_an_unknown_status_is_refused(client, merchant, status):
         assert response.json()["status"] == "active"
     else:
         assert response.status_code == 422
-        assert response.json()["error"]["message"].startswith("status:")
+        assert response.json()["error"]["field"] == "status"
 
 
 def test_only_an_owner_closes_a_program(client, merchant):
