@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from chalicelib.config import Settings, load_settings
 
@@ -47,6 +47,9 @@ class Root:
             if name not in self._made:
                 self._made[name] = make()
             return cast(T, self._made[name])
+
+    def has(self, name: str) -> bool:
+        return name in self._made
 
     def with_clock(self, clock: Clock) -> Root:
         """The same root (settings and resources) reading another clock."""
@@ -78,12 +81,22 @@ def current() -> Root:
         return _installed or install(build())
 
 
-def per_root(make: Callable[[], T]) -> Callable[[], T]:
+class PerRoot(Generic[T]):
+    """A resource made once for each root: call it for the installed root's."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self.name = f"{make.__module__}.{make.__qualname__}"
+        functools.update_wrapper(self, make)
+
+    def __call__(self) -> T:
+        return current().once(self.name, self._make)
+
+    def made(self) -> bool:
+        """Whether the installed root has made it yet (a cold start's cost, measured)."""
+        return current().has(self.name)
+
+
+def per_root(make: Callable[[], T]) -> PerRoot[T]:
     """`make`'s value, made once for each root: a client or cache built from its settings."""
-    name = f"{make.__module__}.{make.__qualname__}"
-
-    @functools.wraps(make)
-    def get() -> T:
-        return current().once(name, make)
-
-    return get
+    return PerRoot(make)
