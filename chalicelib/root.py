@@ -35,7 +35,8 @@ class Root:
     clock: Clock = system_clock
     # Resources made on first use (per_root), by name; shared by roots made with_clock.
     _made: dict[str, Any] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Reentrant: one resource's maker may ask for another (the Google client, its key).
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def once(self, name: str, make: Callable[[], T]) -> T:
         """The resource `name`, made by `make` the first time it is asked for."""
