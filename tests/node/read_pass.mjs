@@ -19,9 +19,12 @@ if (!keyPath) {
 const warnings = [];
 console.warn = (...args) => warnings.push(args.map(String).join(" "));
 
+// Every file, with its path in the pass ("fr.lproj/pass.strings"): folders are not files.
 const buffers = {};
-for (const name of await readdir(folder)) {
-  buffers[name] = await readFile(path.join(folder, name));
+for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile()) continue;
+  const full = path.join(entry.parentPath ?? entry.path, entry.name);
+  buffers[path.relative(folder, full).split(path.sep).join("/")] = await readFile(full);
 }
 const certificates = {
   wwdr: await readFile(wwdrPath),
